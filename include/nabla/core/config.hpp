@@ -1,0 +1,23 @@
+#pragma once
+/// \file config.hpp
+/// The library's only macros: limits and compiler hints, all prefixed NABLA_.
+
+/// Largest rank a tensor may have. Shapes and strides are stored inline (no heap), so this bounds
+/// the size of a tensor handle; PyTorch allows more, but ranks above 8 are rare in practice.
+#ifndef NABLA_MAX_RANK
+#define NABLA_MAX_RANK 8
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define NABLA_INLINE inline __attribute__((always_inline))
+#define NABLA_NOINLINE __attribute__((noinline))
+#define NABLA_RESTRICT __restrict__
+#define NABLA_LIKELY(x) __builtin_expect(!!(x), 1)
+#define NABLA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define NABLA_INLINE inline
+#define NABLA_NOINLINE
+#define NABLA_RESTRICT
+#define NABLA_LIKELY(x) (x)
+#define NABLA_UNLIKELY(x) (x)
+#endif

@@ -1,0 +1,138 @@
+#pragma once
+/// \file shape.hpp
+/// `nabla::shape`: a short list of int64_t extents stored inline (no allocation), used for shapes
+/// and strides alike.
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <ostream>
+#include <string>
+
+#include "config.hpp"
+#include "error.hpp"
+
+namespace nabla {
+
+/// The extents of a tensor (also used for its strides). Prints like a Python list: `[2, 5, 4]`,
+/// and `[]` for a 0-d tensor. Compares equal to a brace list: `x.shape() == shape{4}`.
+class shape {
+public:
+    static constexpr int max_rank = NABLA_MAX_RANK;
+
+    constexpr shape() noexcept = default;
+    constexpr shape(std::initializer_list<std::int64_t> dims) { assign(dims.begin(), dims.end()); }
+    template <class It>
+    constexpr shape(It first, It last) {
+        assign(first, last);
+    }
+    /// A shape of `rank` extents, each `fill`.
+    static constexpr shape filled(int rank, std::int64_t fill) {
+        check_rank(rank);
+        shape s;
+        s.rank_ = rank;
+        for (int i = 0; i < rank; ++i) s.d_[i] = fill;
+        return s;
+    }
+
+    constexpr int size() const noexcept { return rank_; }
+    constexpr bool empty() const noexcept { return rank_ == 0; }
+    constexpr std::int64_t& operator[](int i) noexcept { return d_[i]; }
+    constexpr std::int64_t operator[](int i) const noexcept { return d_[i]; }
+    constexpr std::int64_t* begin() noexcept { return d_; }
+    constexpr std::int64_t* end() noexcept { return d_ + rank_; }
+    constexpr const std::int64_t* begin() const noexcept { return d_; }
+    constexpr const std::int64_t* end() const noexcept { return d_ + rank_; }
+    constexpr const std::int64_t* data() const noexcept { return d_; }
+    constexpr std::int64_t back() const noexcept { return d_[rank_ - 1]; }
+
+    /// Product of the extents (1 for a 0-d shape).
+    constexpr std::int64_t numel() const noexcept {
+        std::int64_t n = 1;
+        for (int i = 0; i < rank_; ++i) n *= d_[i];
+        return n;
+    }
+    constexpr void push_back(std::int64_t v) {
+        check_rank(rank_ + 1);
+        d_[rank_++] = v;
+    }
+    constexpr void insert(int pos, std::int64_t v) {
+        check_rank(rank_ + 1);
+        for (int i = rank_; i > pos; --i) d_[i] = d_[i - 1];
+        d_[pos] = v;
+        ++rank_;
+    }
+    constexpr void erase(int pos) noexcept {
+        for (int i = pos; i + 1 < rank_; ++i) d_[i] = d_[i + 1];
+        --rank_;
+    }
+    constexpr void resize(int rank) {
+        check_rank(rank);
+        for (int i = rank_; i < rank; ++i) d_[i] = 0;
+        rank_ = rank;
+    }
+
+    friend constexpr bool operator==(const shape& a, const shape& b) noexcept {
+        return a.rank_ == b.rank_ && std::equal(a.begin(), a.end(), b.begin());
+    }
+
+    /// `[2, 5, 4]`
+    std::string str() const {
+        std::string s = "[";
+        for (int i = 0; i < rank_; ++i) {
+            if (i) s += ", ";
+            s += std::to_string(d_[i]);
+        }
+        return s + "]";
+    }
+    friend std::ostream& operator<<(std::ostream& os, const shape& s) { return os << s.str(); }
+
+private:
+    static constexpr void check_rank(int r) {
+        if (r > max_rank)
+            throw shape_error("nabla supports tensors of at most " + std::to_string(max_rank) +
+                              " dimensions, got " + std::to_string(r));
+    }
+    template <class It>
+    constexpr void assign(It first, It last) {
+        rank_ = 0;
+        for (; first != last; ++first) push_back(static_cast<std::int64_t>(*first));
+    }
+
+    std::int64_t d_[max_rank]{};
+    int rank_ = 0;
+};
+
+/// Strides are counted in elements and stored like shapes.
+using strides = shape;
+
+/// Row-major (C-order) strides of a shape.
+constexpr strides contiguous_strides(const shape& s) {
+    strides st = shape::filled(s.size(), 1);
+    for (int i = s.size() - 2; i >= 0; --i) st[i] = st[i + 1] * std::max<std::int64_t>(s[i + 1], 1);
+    return st;
+}
+
+/// True when the strides walk the shape in row-major order without gaps (size-1 dimensions may
+/// have any stride, as in PyTorch).
+constexpr bool is_contiguous(const shape& sizes, const strides& st) noexcept {
+    std::int64_t expected = 1;
+    for (int i = sizes.size() - 1; i >= 0; --i) {
+        if (sizes[i] == 1) continue;
+        if (st[i] != expected) return false;
+        expected *= sizes[i];
+    }
+    return true;
+}
+
+/// Wraps a possibly negative dimension `d` of a rank-`rank` tensor into [0, rank), or throws
+/// PyTorch's message. A 0-d tensor accepts the dimensions -1 and 0 for reductions, like PyTorch.
+inline int wrap_dim(std::int64_t d, int rank) {
+    const int r = rank == 0 ? 1 : rank;
+    if (d < -r || d >= r)
+        throw index_error("Dimension out of range (expected to be in range of [" + std::to_string(-r) + ", " +
+                          std::to_string(r - 1) + "], but got " + std::to_string(d) + ")");
+    return static_cast<int>(d < 0 ? d + r : d);
+}
+
+}  // namespace nabla
