@@ -17,5 +17,6 @@
 #include "expr/build.hpp"
 #include "factories.hpp"
 #include "io/print.hpp"
+#include "compare.hpp"
 #include "random.hpp"
 #include "tensor.hpp"

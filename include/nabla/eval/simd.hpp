@@ -40,6 +40,11 @@ template <class T>
 NABLA_INLINE batch<T> splat(T v) noexcept { return batch<T>(v); }
 template <class T>
 NABLA_INLINE void store(T* p, const batch<T>& b) noexcept { b.store_unaligned(p); }
+/// a * b + c, fused where the instruction set has FMA.
+template <class T>
+NABLA_INLINE batch<T> fma(const batch<T>& a, const batch<T>& b, const batch<T>& c) noexcept { return xsimd::fma(a, b, c); }
+template <class T>
+NABLA_INLINE void store_aligned(T* p, const batch<T>& b) noexcept { b.store_aligned(p); }
 /// Sum of the lanes.
 template <class T>
 NABLA_INLINE T hsum(const batch<T>& b) noexcept { return xsimd::hadd(b); }
