@@ -19,4 +19,5 @@
 #include "io/print.hpp"
 #include "compare.hpp"
 #include "random.hpp"
+#include "reductions.hpp"
 #include "tensor.hpp"

@@ -39,19 +39,21 @@ struct loop_plan {
 };
 
 /// Merges adjacent dimensions that every operand walks as one, and drops size-1 dimensions,
-/// so that a contiguous or row-broadcast operand gets one long inner loop.
+/// so that a contiguous or row-broadcast operand gets one long inner loop. Dimension `keep`
+/// (if any) is never merged or dropped; its position after merging is returned.
 template <std::size_t N>
-void collapse(loop_plan<N>& p, const shape& sizes) {
-    int r = 0;
+int collapse(loop_plan<N>& p, const shape& sizes, int keep = -1) {
+    int r = 0, kept = -1;
     for (int d = 0; d < sizes.size(); ++d) {
-        if (sizes[d] == 1) continue;
-        bool merge = r > 0;
+        if (sizes[d] == 1 && d != keep) continue;
+        bool merge = r > 0 && d != keep && r - 1 != kept;
         for (std::size_t k = 0; merge && k < N; ++k)
             merge = p.stride[k][r - 1] == p.stride[k][d] * sizes[d];
         if (merge) {
             p.size[r - 1] *= sizes[d];
             for (std::size_t k = 0; k < N; ++k) p.stride[k][r - 1] = p.stride[k][d];
         } else {
+            if (d == keep) kept = r;
             p.size[r] = sizes[d];
             for (std::size_t k = 0; k < N; ++k) p.stride[k][r] = p.stride[k][d];
             ++r;
@@ -63,6 +65,7 @@ void collapse(loop_plan<N>& p, const shape& sizes) {
         r = 1;
     }
     p.rank = r;
+    return kept;
 }
 
 /// Inner loop over `n` elements of one row.

@@ -8,8 +8,31 @@
 #include <cstdint>
 
 #include "../core/shape.hpp"
+#include "traits.hpp"
 
 namespace nabla {
+
+// The free functions the methods forward to, defined in upper layers (reductions.hpp, linalg/).
+template <expression E> auto sum(const E& e);
+template <expression E> auto sum(const E& e, std::int64_t dim, bool keepdim = false);
+template <expression E> auto sum(const E& e, const shape& dims, bool keepdim = false);
+template <expression E> auto mean(const E& e);
+template <expression E> auto mean(const E& e, std::int64_t dim, bool keepdim = false);
+template <expression E> auto mean(const E& e, const shape& dims, bool keepdim = false);
+template <expression E> auto prod(const E& e);
+template <expression E> auto prod(const E& e, std::int64_t dim, bool keepdim = false);
+template <expression E> auto amax(const E& e);
+template <expression E> auto amax(const E& e, std::int64_t dim, bool keepdim = false);
+template <expression E> auto amin(const E& e);
+template <expression E> auto amin(const E& e, std::int64_t dim, bool keepdim = false);
+template <expression E> auto max(const E& e);
+template <expression E> auto max(const E& e, std::int64_t dim, bool keepdim = false);
+template <expression E> auto min(const E& e);
+template <expression E> auto min(const E& e, std::int64_t dim, bool keepdim = false);
+template <expression E> auto cumsum(const E& e, std::int64_t dim);
+template <expression E> auto cumprod(const E& e, std::int64_t dim);
+template <expression E> auto norm(const E& e, double p = 2);
+template <expression E> auto norm(const E& e, double p, std::int64_t dim, bool keepdim = false);
 
 /// CRTP base of tensors and expression nodes; `D` provides `shape()`.
 template <class D>
@@ -20,6 +43,29 @@ struct expr_methods {
     std::int64_t numel() const { return self().shape().numel(); }
     /// Extent of dimension `d` (negative counts from the end).
     std::int64_t size(std::int64_t d) const { return self().shape()[wrap_dim(d, self().shape().size())]; }
+
+    /// Reductions (see reductions.hpp): `x.sum()`, `A.sum(1, true)`, `A.mean({0, 2})`, ...
+    auto sum() const { return nabla::sum(self()); }
+    auto sum(std::int64_t dim, bool keepdim = false) const { return nabla::sum(self(), dim, keepdim); }
+    auto sum(const shape& dims, bool keepdim = false) const { return nabla::sum(self(), dims, keepdim); }
+    auto mean() const { return nabla::mean(self()); }
+    auto mean(std::int64_t dim, bool keepdim = false) const { return nabla::mean(self(), dim, keepdim); }
+    auto mean(const shape& dims, bool keepdim = false) const { return nabla::mean(self(), dims, keepdim); }
+    auto prod() const { return nabla::prod(self()); }
+    auto prod(std::int64_t dim, bool keepdim = false) const { return nabla::prod(self(), dim, keepdim); }
+    auto amax() const { return nabla::amax(self()); }
+    auto amax(std::int64_t dim, bool keepdim = false) const { return nabla::amax(self(), dim, keepdim); }
+    auto amin() const { return nabla::amin(self()); }
+    auto amin(std::int64_t dim, bool keepdim = false) const { return nabla::amin(self(), dim, keepdim); }
+    auto max() const { return nabla::max(self()); }
+    auto max(std::int64_t dim, bool keepdim = false) const { return nabla::max(self(), dim, keepdim); }
+    auto min() const { return nabla::min(self()); }
+    auto min(std::int64_t dim, bool keepdim = false) const { return nabla::min(self(), dim, keepdim); }
+    auto cumsum(std::int64_t dim) const { return nabla::cumsum(self(), dim); }
+    auto cumprod(std::int64_t dim) const { return nabla::cumprod(self(), dim); }
+    /// `x.norm()`: L2 (Frobenius) norm; `x.norm(1)`, `x.norm(2, dim, keepdim)`.
+    auto norm(double p = 2) const { return nabla::norm(self(), p); }
+    auto norm(double p, std::int64_t dim, bool keepdim = false) const { return nabla::norm(self(), p, dim, keepdim); }
 
 protected:
     const D& self() const noexcept { return static_cast<const D&>(*this); }

@@ -1,0 +1,129 @@
+#pragma once
+/// \file reduce.hpp
+/// Reduction kernels, fused with the expression they reduce (no temporary). The output is seen
+/// as a tensor of the input's shape whose strides are 0 along reduced dimensions; after merging
+/// dimensions, the innermost loop either
+///  - reduces a row into one output element (horizontal: several SIMD accumulators, blocks whose
+///    partial results combine in `partial_t`, e.g. double for a float sum), or
+///  - combines a row element-wise into an output row (vertical: SIMD across the kept dimension,
+///    no transposed copy).
+
+#include <algorithm>
+#include <cstdint>
+
+#include "../core/config.hpp"
+#include "../core/shape.hpp"
+#include "../expr/broadcast.hpp"
+#include "assign.hpp"
+#include "evaluator.hpp"
+
+namespace nabla::eval {
+
+/// Elements per block of a horizontal reduction: small enough that float accumulators stay
+/// accurate, large enough that combining blocks costs nothing.
+inline constexpr std::int64_t reduce_block = 2048;
+
+/// Reduces `n` elements of the current row of `ev` into one value of type A.
+template <access Acc, bool Simd, class A, class R, class Ev>
+NABLA_INLINE A reduce_row(const Ev& ev, std::int64_t n, const R& r) {
+    using P = typename R::template partial_t<A>;
+    P total = R::template identity<P>();
+    for (std::int64_t b0 = 0; b0 < n; b0 += reduce_block) {
+        const std::int64_t b1 = std::min(n, b0 + reduce_block);
+        std::int64_t i = b0;
+        A part = R::template identity<A>();
+        if constexpr (Simd && Acc != access::strided) {
+            using V = simd::batch<A>;
+            constexpr std::int64_t W = simd::width<A>;
+            // Four independent accumulators hide the latency of the combining instruction.
+            V a0(R::template identity<A>()), a1 = a0, a2 = a0, a3 = a0;
+            for (; i + 4 * W <= b1; i += 4 * W) {
+                a0 = r(a0, ev.template load<Acc, V>(i));
+                a1 = r(a1, ev.template load<Acc, V>(i + W));
+                a2 = r(a2, ev.template load<Acc, V>(i + 2 * W));
+                a3 = r(a3, ev.template load<Acc, V>(i + 3 * W));
+            }
+            for (; i + W <= b1; i += W) a0 = r(a0, ev.template load<Acc, V>(i));
+            part = static_cast<A>(R::horizontal(r(r(a0, a1), r(a2, a3))));
+        }
+        for (; i < b1; ++i) part = r(part, static_cast<A>(ev.template get<Acc>(i)));
+        total = r(total, static_cast<P>(part));
+    }
+    return static_cast<A>(total);
+}
+
+/// Combines row `ev` element-wise into `out[0..n)` (stride `step`).
+template <access Acc, bool Simd, class A, class R, class Ev>
+NABLA_INLINE void reduce_vertical(A* out, std::int64_t step, const Ev& ev, std::int64_t n, const R& r) {
+    std::int64_t i = 0;
+    if constexpr (Simd && Acc != access::strided) {
+        using V = simd::batch<A>;
+        constexpr std::int64_t W = simd::width<A>;
+        if (step == 1)
+            for (; i + W <= n; i += W) simd::store(out + i, V(r(simd::load(out + i), ev.template load<Acc, V>(i))));
+    }
+    for (; i < n; ++i) out[i * step] = r(out[i * step], static_cast<A>(ev.template get<Acc>(i)));
+}
+
+/// Reduces `e` into `out`, whose sizes are e's shape and whose strides are 0 along the reduced
+/// dimensions. `out` must already hold R's identity (or partial results to combine with).
+template <class A, class R, class E>
+void reduce(const target<A>& out, const E& e, const R& r) {
+    if (out.sizes.numel() == 0) return;
+    constexpr bool Simd = simd_able<E, A> && R::template simd<A>;
+
+    bool flat = true;
+    for (int d = 0; d < out.steps.size(); ++d) flat = flat && out.steps[d] == 0;
+    for_each_leaf(e, [&](const auto& l) { flat = flat && l.shape() == out.sizes && l.is_contiguous(); });
+    if (flat) {  // a full reduction of contiguous operands: one row
+        const evaluator<E> ev(e, nullptr, 1);
+        *out.data = r(*out.data, reduce_row<access::contiguous, Simd, A>(ev, out.sizes.numel(), r));
+        return;
+    }
+
+    constexpr std::size_t N = leaf_count<E> + 1;
+    loop_plan<N> p;
+    const int rank = out.sizes.size();
+    for (int d = 0; d < rank; ++d) p.stride[0][d] = out.steps[d];
+    std::size_t k = 1;
+    for_each_leaf(e, [&](const auto& l) {
+        const strides b = broadcast_strides(l.shape(), l.strides(), out.sizes);
+        for (int d = 0; d < rank; ++d) p.stride[k][d] = b[d];
+        ++k;
+    });
+    collapse(p, out.sizes);
+    for (std::size_t j = 1; j < N; ++j) p.leaf_strides[j - 1] = p.stride[j].data();
+
+    evaluator<E> ev(e, p.leaf_strides.data(), p.rank);
+    const int outer = p.rank - 1;
+    const std::int64_t inner_n = p.size[outer], out_step = p.stride[0][outer];
+    bool unit = true, unit_or_zero = true;
+    for (std::size_t j = 1; j < N; ++j) {
+        const std::int64_t s = p.stride[j][outer];
+        unit = unit && s == 1;
+        unit_or_zero = unit_or_zero && (s == 1 || s == 0);
+    }
+
+    auto rows = [&]<access Acc, bool S>() {
+        std::int64_t idx[NABLA_MAX_RANK] = {};
+        for (;;) {
+            std::int64_t off = 0;
+            for (int d = 0; d < outer; ++d) off += idx[d] * p.stride[0][d];
+            ev.set_row(idx, outer);
+            A* o = out.data + off;
+            if (out_step == 0) *o = r(*o, reduce_row<Acc, S, A>(ev, inner_n, r));
+            else reduce_vertical<Acc, S>(o, out_step, ev, inner_n, r);
+            int d = outer - 1;
+            for (; d >= 0; --d) {
+                if (++idx[d] < p.size[d]) break;
+                idx[d] = 0;
+            }
+            if (d < 0) return;
+        }
+    };
+    if (unit) rows.template operator()<access::contiguous, Simd>();
+    else if (unit_or_zero) rows.template operator()<access::broadcast, Simd>();
+    else rows.template operator()<access::strided, false>();
+}
+
+}  // namespace nabla::eval
