@@ -72,6 +72,12 @@ template <expression E> auto ones_like(const E& like) { return ones<value_t<E>>(
 template <expression E, arithmetic_scalar S> auto full_like(const E& like, S v) {
     return full<value_t<E>>(like.shape(), static_cast<value_t<E>>(v));
 }
+template <expression E> auto empty_like(const E& like, requires_grad_t) { return detail::with_grad(empty_like(like), true); }
+template <expression E> auto zeros_like(const E& like, requires_grad_t) { return detail::with_grad(zeros_like(like), true); }
+template <expression E> auto ones_like(const E& like, requires_grad_t) { return detail::with_grad(ones_like(like), true); }
+template <expression E, arithmetic_scalar S> auto full_like(const E& like, S v, requires_grad_t) {
+    return detail::with_grad(full_like(like, v), true);
+}
 
 /// Values start, start+step, ... below end, as PyTorch's `arange` (element type T).
 template <element T, arithmetic_scalar A, arithmetic_scalar B, arithmetic_scalar C>
@@ -79,7 +85,7 @@ tensor<T> arange(A start, B end, C step) {
     static_assert(!std::is_same_v<T, bool>, "nabla: arange cannot produce bool tensors (as in PyTorch)");
     const double s = static_cast<double>(step), a = static_cast<double>(start), b = static_cast<double>(end);
     if (s == 0) throw error("step must be nonzero");
-    if (!std::isfinite(a) || !std::isfinite(b)) throw error("unsupported range: " + std::to_string(a) + " -> " + std::to_string(b));
+    if (!std::isfinite(a) || !std::isfinite(b)) throw error("unsupported range: " + number_repr(a) + " -> " + number_repr(b));
     if ((s > 0 && b < a) || (s < 0 && b > a)) throw error("upper bound and larger bound inconsistent with step sign");
     const auto n = static_cast<std::int64_t>(std::ceil((b - a) / s));
     tensor<T> t = empty<T>({n});
@@ -87,14 +93,22 @@ tensor<T> arange(A start, B end, C step) {
     for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(a + s * static_cast<double>(i));
     return t;
 }
-/// `arange(end)`: integers give int64, floating values give float (PyTorch's default dtype).
-template <arithmetic_scalar A>
-auto arange(A end) { return arange<default_element_t<A>>(A(0), end, 1); }
-template <arithmetic_scalar A, arithmetic_scalar B>
-auto arange(A start, B end) {
-    using T = std::conditional_t<std::is_floating_point_v<A> || std::is_floating_point_v<B>, float, std::int64_t>;
-    return arange<T>(start, end, 1);
+namespace detail {
+template <class... A>
+using arange_default_t = std::conditional_t<(std::is_floating_point_v<A> || ...), float, std::int64_t>;
 }
+/// `arange(end)`: integers give int64, floating values give float (PyTorch's default dtype).
+/// (The leading `int` parameter keeps `arange<float>(2.5f)` from matching these untyped forms.)
+template <int = 0, arithmetic_scalar A>
+auto arange(A end) { return arange<detail::arange_default_t<A>>(A(0), end, 1); }
+template <int = 0, arithmetic_scalar A, arithmetic_scalar B>
+auto arange(A start, B end) { return arange<detail::arange_default_t<A, B>>(start, end, 1); }
+template <int = 0, arithmetic_scalar A, arithmetic_scalar B, arithmetic_scalar C>
+auto arange(A start, B end, C step) { return arange<detail::arange_default_t<A, B, C>>(start, end, step); }
+template <int = 0, arithmetic_scalar A, arithmetic_scalar B>
+auto arange(A start, B end, requires_grad_t) { return detail::with_grad(arange(start, end), true); }
+template <element T, arithmetic_scalar A, arithmetic_scalar B, arithmetic_scalar C>
+tensor<T> arange(A start, B end, C step, requires_grad_t) { return detail::with_grad(arange<T>(start, end, step), true); }
 /// `arange<float>(20)`: typed.
 template <element T, arithmetic_scalar A>
 tensor<T> arange(A end) { return arange<T>(A(0), end, 1); }
@@ -102,8 +116,10 @@ tensor<T> arange(A end) { return arange<T>(A(0), end, 1); }
 template <arithmetic_scalar A, element T>
 tensor<T> arange(A end, dtype_tag<T>) { return arange<T>(A(0), end, 1); }
 /// `arange(4.0, nb::requires_grad)`.
-template <arithmetic_scalar A>
+template <int = 0, arithmetic_scalar A>
 auto arange(A end, requires_grad_t) { return detail::with_grad(arange(end), true); }
+template <element T, arithmetic_scalar A>
+tensor<T> arange(A end, requires_grad_t) { return detail::with_grad(arange<T>(A(0), end, 1), true); }
 template <arithmetic_scalar A, element T>
 tensor<T> arange(A end, dtype_tag<T>, requires_grad_t) { return detail::with_grad(arange<T>(A(0), end, 1), true); }
 

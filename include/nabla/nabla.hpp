@@ -1,7 +1,7 @@
 #pragma once
 /// \file nabla.hpp
-/// The one header users include: tensors, lazy fused element-wise expressions, printing,
-/// factories and random numbers.
+/// The one header users include: tensors, lazy fused element-wise expressions, reductions,
+/// linear algebra, printing, factories, random numbers and automatic differentiation.
 ///
 ///     #include <nabla/nabla.hpp>
 ///     namespace nb = nabla;
@@ -15,9 +15,14 @@
 #include "core/storage.hpp"
 #include "eval/simd.hpp"
 #include "expr/build.hpp"
-#include "factories.hpp"
-#include "io/print.hpp"
-#include "compare.hpp"
-#include "random.hpp"
-#include "reductions.hpp"
 #include "tensor.hpp"
+#include "factories.hpp"
+#include "random.hpp"
+#include "compare.hpp"
+#include "reductions.hpp"
+#include "linalg/products.hpp"
+#include "linalg/norm.hpp"
+#include "io/print.hpp"
+#include "autodiff/tape.hpp"
+#include "autodiff/products.hpp"
+#include "autodiff/backward.hpp"

@@ -50,8 +50,14 @@ template <floating_element T = float>
 tensor<T> rand(const shape& s, requires_grad_t) { return detail::with_grad(rand<T>(s), true); }
 /// Normal values with the given mean and standard deviation.
 template <floating_element T = float>
+tensor<T> normal(double mean, double stddev, const shape& s);
+template <floating_element T = float>
+tensor<T> normal(double mean, double stddev, const shape& s, requires_grad_t) {
+    return detail::with_grad(normal<T>(mean, stddev, s), true);
+}
+template <floating_element T>
 tensor<T> normal(double mean, double stddev, const shape& s) {
-    if (!(stddev >= 0)) throw error("normal expects std >= 0.0, but found std " + std::to_string(stddev));
+    if (!(stddev >= 0)) throw error("normal expects std >= 0.0, but found std " + number_repr(stddev));
     return detail::generate<T>(s, [&] { return mean + stddev * detail::standard_normal(); });
 }
 /// Integers uniform in [low, high).

@@ -61,7 +61,8 @@ using reduce_result_t = typename R::template result_t<value_t<E>>;
 inline unsigned all_dims(int rank) { return rank >= 32 ? ~0u : (1u << rank) - 1; }
 
 template <class R, class E>
-tensor<reduce_result_t<R, E>> reduce_mask(const E& e, unsigned mask, bool keepdim, const char* what) {
+tensor<reduce_result_t<R, E>> reduce_mask(const E& e, unsigned mask, bool keepdim, const char* what,
+                                          reduction_kind kind = reduction_kind::sum) {
     using A = reduce_result_t<R, E>;
     const shape& in = e.shape();
     const reduced_layout l = layout_for(in, mask, keepdim);
@@ -74,6 +75,9 @@ tensor<reduce_result_t<R, E>> reduce_mask(const E& e, unsigned mask, bool keepdi
     }
     tensor<A> out = full<A>(l.out_shape, R::template identity<A>());
     eval::reduce(eval::target<A>{out.data(), in, l.steps}, e, R{});
+    if (kind == reduction_kind::mean) out.copy_(out / static_cast<A>(l.count));
+    if constexpr (floating_element<A> && floating_element<value_t<E>>)
+        if (grad_mode() && tensor<A>::any_requires_grad(e)) record_reduction(out, e, mask, keepdim, kind);
     return out;
 }
 
@@ -91,20 +95,17 @@ template <expression E> auto sum(const E& e, const shape& dims, bool keepdim) {
 }
 
 /// Product of all elements / along dims.
-template <expression E> auto prod(const E& e) { return detail::reduce_mask<ops::prod_op>(e, detail::all_dims(e.shape().size()), false, "prod"); }
+template <expression E> auto prod(const E& e) { return detail::reduce_mask<ops::prod_op>(e, detail::all_dims(e.shape().size()), false, "prod", detail::reduction_kind::prod); }
 template <expression E> auto prod(const E& e, std::int64_t dim, bool keepdim) {
-    return detail::reduce_mask<ops::prod_op>(e, detail::reduced_mask({dim}, e.shape().size()), keepdim, "prod");
+    return detail::reduce_mask<ops::prod_op>(e, detail::reduced_mask({dim}, e.shape().size()), keepdim, "prod", detail::reduction_kind::prod);
 }
 
 /// Mean of all elements / along dims (floating tensors only, as in PyTorch).
 template <expression E> auto mean(const E& e, const shape& dims, bool keepdim) {
     static_assert(std::is_floating_point_v<value_t<E>>,
                   "nabla::mean requires a floating-point tensor or expression: PyTorch refuses mean of integers; convert with .to<float>() first");
-    const unsigned mask = detail::reduced_mask(dims, e.shape().size());
-    auto s = detail::reduce_mask<ops::sum_op>(e, mask, keepdim, "mean");
-    const std::int64_t count = detail::layout_for(e.shape(), mask, keepdim).count;
-    s.copy_(s / static_cast<value_t<E>>(count));
-    return s;
+    return detail::reduce_mask<ops::sum_op>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "mean",
+                                            detail::reduction_kind::mean);
 }
 template <expression E> auto mean(const E& e) {
     shape all;
@@ -114,15 +115,15 @@ template <expression E> auto mean(const E& e) {
 template <expression E> auto mean(const E& e, std::int64_t dim, bool keepdim) { return mean(e, shape{dim}, keepdim); }
 
 /// Largest element (NaN propagates) / along dims, without indices.
-template <expression E> auto amax(const E& e) { return detail::reduce_mask<ops::max_op>(e, detail::all_dims(e.shape().size()), false, "max"); }
+template <expression E> auto amax(const E& e) { return detail::reduce_mask<ops::max_op>(e, detail::all_dims(e.shape().size()), false, "max", detail::reduction_kind::amax); }
 template <expression E> auto amax(const E& e, const shape& dims, bool keepdim) {
-    return detail::reduce_mask<ops::max_op>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "amax");
+    return detail::reduce_mask<ops::max_op>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "amax", detail::reduction_kind::amax);
 }
 template <expression E> auto amax(const E& e, std::int64_t dim, bool keepdim) { return amax(e, shape{dim}, keepdim); }
 /// Smallest element / along dims, without indices.
-template <expression E> auto amin(const E& e) { return detail::reduce_mask<ops::min_op>(e, detail::all_dims(e.shape().size()), false, "min"); }
+template <expression E> auto amin(const E& e) { return detail::reduce_mask<ops::min_op>(e, detail::all_dims(e.shape().size()), false, "min", detail::reduction_kind::amin); }
 template <expression E> auto amin(const E& e, const shape& dims, bool keepdim) {
-    return detail::reduce_mask<ops::min_op>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "amin");
+    return detail::reduce_mask<ops::min_op>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "amin", detail::reduction_kind::amin);
 }
 template <expression E> auto amin(const E& e, std::int64_t dim, bool keepdim) { return amin(e, shape{dim}, keepdim); }
 
@@ -212,12 +213,17 @@ template <expression E> auto cumsum(const E& e, std::int64_t dim) {
     const int d = wrap_dim(dim, e.shape().size());
     tensor<A> out = empty<A>(e.shape());
     eval::scan(out.target(), e, d, ops::sum_op{});
+    if constexpr (floating_element<A>)
+        if (detail::grad_mode() && tensor<A>::any_requires_grad(e)) detail::record_scan(out, e, d);
     return out;
 }
 /// Inclusive cumulative product along `dim`.
 template <expression E> auto cumprod(const E& e, std::int64_t dim) {
     using A = detail::reduce_result_t<ops::prod_op, E>;
     const int d = wrap_dim(dim, e.shape().size());
+    if constexpr (floating_element<A>)
+        if (detail::grad_mode() && tensor<A>::any_requires_grad(e))
+            throw autograd_error("cumprod: gradients are not supported by nabla yet; compute it under nb::no_grad_guard");
     tensor<A> out = empty<A>(e.shape());
     eval::scan(out.target(), e, d, ops::prod_op{});
     return out;

@@ -16,7 +16,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "core/autograd_meta.hpp"
+#include "core/autograd.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/shape.hpp"
@@ -63,6 +63,8 @@ public:
         requires(!std::is_same_v<std::remove_cvref_t<E>, tensor>)
     explicit(!std::is_same_v<value_t<E>, Elem>) tensor(const E& e) : tensor(e.shape()) {
         eval::assign(target(), e);
+        if constexpr (floating_element<Elem> && floating_element<value_t<E>>)
+            if (detail::grad_mode() && any_requires_grad(e)) detail::record_expression(*this, e);
     }
 
     /// New uninitialised contiguous storage of the given shape (see `nabla::empty`).
@@ -87,11 +89,11 @@ public:
         return *this = tensor(e);
     }
     /// Writes into a view: `A[0] = B[1];` (broadcasting, converting, alias-safe).
-    tensor& operator=(const tensor& e) && { return copy_(e); }
+    tensor& operator=(const tensor& e) && { return write(e, true); }
     template <expression E>
         requires(!std::is_same_v<std::remove_cvref_t<E>, tensor>)
     tensor& operator=(const E& e) && {
-        return copy_(e);
+        return write(e, true);
     }
     /// Fills a view: `A.slice(0, 1, 3) = 0.f;`
     template <arithmetic_scalar S>
@@ -103,7 +105,7 @@ public:
     bool defined() const noexcept { return static_cast<bool>(storage_); }
     const nabla::shape& shape() const noexcept { return shape_; }
     const nabla::strides& strides() const noexcept { return strides_; }
-    std::int64_t stride(std::int64_t d) const { return strides_[wrap_dim(d, dim())]; }
+    std::int64_t stride(std::int64_t d) const { return strides_[wrap_index_dim(d, dim())]; }
     std::int64_t offset() const noexcept { return offset_; }
     const nabla::storage& storage() const noexcept { return storage_; }
     /// Pointer to the first element (the view's, not the storage's).
@@ -133,7 +135,7 @@ public:
     tensor operator[](std::int64_t i) const {
         check_defined("index");
         if (dim() == 0)
-            throw index_error("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<Elem>()` in C++ to convert a 0-dim tensor to a number");
+            throw index_error("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number");
         const std::int64_t n = shape_[0];
         if (i < -n || i >= n)
             throw index_error("index " + std::to_string(i) + " is out of bounds for dimension 0 with size " + std::to_string(n));
@@ -161,25 +163,27 @@ public:
         start = clampi(start);
         end = std::max(clampi(end), start);
         tensor v = *this;
-        v.meta_.reset();
         v.offset_ += start * strides_[dd];
         v.shape_[dd] = (end - start + step - 1) / step;
         v.strides_[dd] *= step;
-        return v;
+        return make_view(std::move(v), "SliceBackward0", [base = shape_, dd, start, end, step](const tensor& g) {
+            tensor z = tensor::zeros_of(base);
+            z.slice(dd, start, end, step).copy_(g);
+            return z;
+        });
     }
     /// Swaps two dimensions.
     tensor transpose(std::int64_t d0, std::int64_t d1) const {
         check_defined("transpose");
         const int a = wrap_dim(d0, dim()), b = wrap_dim(d1, dim());
         tensor v = *this;
-        v.meta_.reset();
         std::swap(v.shape_[a], v.shape_[b]);
         std::swap(v.strides_[a], v.strides_[b]);
-        return v;
+        return make_view(std::move(v), "TransposeBackward0", [a, b](const tensor& g) { return g.transpose(a, b); });
     }
-    /// The transpose of a matrix (PyTorch's `.Elem`: all dimensions reversed).
+    /// The transpose of a matrix (PyTorch's `.T`: all dimensions reversed).
     tensor T() const {
-        check_defined("Elem");
+        check_defined("T");
         nabla::shape order;
         for (int i = dim() - 1; i >= 0; --i) order.push_back(i);
         return permute(order);
@@ -197,16 +201,17 @@ public:
             throw error("permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = " +
                         std::to_string(dim()) + " is not equal to len(dims) = " + std::to_string(order.size()));
         tensor v = *this;
-        v.meta_.reset();
         bool seen[NABLA_MAX_RANK] = {};
+        nabla::shape inverse = nabla::shape::filled(dim(), 0);
         for (int i = 0; i < dim(); ++i) {
             const int d = wrap_dim(order[i], dim());
             if (seen[d]) throw error("permute(): duplicate dims are not allowed.");
             seen[d] = true;
+            inverse[d] = i;
             v.shape_[i] = shape_[d];
             v.strides_[i] = strides_[d];
         }
-        return v;
+        return make_view(std::move(v), "PermuteBackward0", [inverse](const tensor& g) { return g.permute(inverse); });
     }
     /// A tensor with the same elements and a new shape; one extent may be -1 (inferred). A view
     /// when the strides allow it, a copy otherwise (as PyTorch's `reshape`).
@@ -216,12 +221,12 @@ public:
         nabla::strides st;
         if (view_strides(target_shape, st)) {
             tensor v = *this;
-            v.meta_.reset();
             v.shape_ = target_shape;
             v.strides_ = st;
-            return v;
+            return make_view(std::move(v), "ViewBackward0", [base = shape_](const tensor& g) { return g.reshape(base); });
         }
-        return clone().reshape(target_shape);
+        return make_view(contiguous_copy().reshape(target_shape), "ReshapeAliasBackward0",
+                         [base = shape_](const tensor& g) { return g.reshape(base); });
     }
     template <std::integral... I>
     tensor reshape(I... extents) const {
@@ -232,9 +237,7 @@ public:
     /// A contiguous copy with its own storage.
     tensor clone() const {
         check_defined("clone");
-        tensor c(shape_);
-        eval::assign(c.target(), *this);
-        return c;
+        return make_view(contiguous_copy(), "CloneBackward0", [](const tensor& g) { return g; });
     }
     /// This tensor if contiguous, else a contiguous copy.
     tensor contiguous() const { return is_contiguous() ? *this : clone(); }
@@ -256,20 +259,12 @@ public:
     /// `e` reads this tensor's memory through another view; same-position reads stay in place.
     template <expression E>
     tensor& copy_(const E& e) {
-        check_defined("copy_");
-        if (!broadcasts_to(e.shape(), shape_))
-            throw shape_error(expand_message(e.shape()));
-        if (overlaps_differently(e)) {
-            const tensor<value_t<E>> tmp(e);
-            eval::assign(target(), tmp);
-        } else {
-            eval::assign(target(), e);
-        }
-        return *this;
+        return write(e, false);
     }
     template <arithmetic_scalar S>
     tensor& fill_(S v) {
         check_defined("fill_");
+        check_writable();
         eval::assign(target(), scalar<Elem>{static_cast<Elem>(v)});
         return *this;
     }
@@ -306,19 +301,98 @@ public:
     const std::shared_ptr<detail::autograd_meta>& autograd() const noexcept { return meta_; }
     std::shared_ptr<detail::autograd_meta>& autograd() noexcept { return meta_; }
 
+    /// True for tensors created by the user (not by a recorded operation).
+    bool is_leaf() const noexcept { return !meta_ || !meta_->grad_fn; }
+    /// A handle sharing this tensor's data, cut from the graph (PyTorch's `detach()`).
+    tensor detach() const {
+        tensor v = *this;
+        v.meta_.reset();
+        return v;
+    }
+
+    /// True when some leaf of `e` requires grad.
+    template <class E>
+    static bool any_requires_grad(const E& e) {
+        bool any = false;
+        eval::for_each_leaf(e, [&](const auto& l) { any = any || l.requires_grad(); });
+        return any;
+    }
+
 private:
+    // A view of this tensor: shares the storage; on the tape when this tensor requires grad.
+    template <class F>
+    tensor make_view(tensor v, std::string_view name, F backward_map) const {
+        v.meta_.reset();
+        if constexpr (floating_element<Elem>)
+            if (requires_grad() && detail::grad_mode()) detail::record_view(v, *this, name, std::move(backward_map));
+        return v;
+    }
+    // copy_ and assignment to a view: check everything, then write (nothing is half-written).
+    template <class E>
+    tensor& write(const E& e, bool as_view_assignment) {
+        check_defined("copy_");
+        check_writable();
+        eval::for_each_leaf(e, [](const auto& l) {
+            if (!l.defined()) throw error("Expected a proper Tensor but got an undefined Tensor");
+        });
+        if (!broadcasts_to(e.shape(), shape_))
+            throw shape_error(as_view_assignment ? expand_message(e.shape()) : copy_message(e.shape()));
+        if (overlaps_differently(e)) {
+            const tensor<value_t<E>> tmp(e);
+            eval::assign(target(), tmp);
+        } else {
+            eval::assign(target(), e);
+        }
+        return *this;
+    }
+    std::string copy_message(const nabla::shape& from) const {
+        const nabla::shape b = broadcast_shapes(shape_, from);  // throws PyTorch's size mismatch message
+        return "output with shape " + shape_.str() + " doesn't match the broadcast shape " + b.str();
+    }
+    // In-place writes are refused where PyTorch refuses them (a leaf that requires grad) and where
+    // nabla's tape cannot follow them (a recorded intermediate).
+    void check_writable() const {
+        if (!meta_ || !meta_->requires_grad || !detail::grad_mode()) return;
+        if (is_leaf())
+            throw autograd_error("a leaf Variable that requires grad is being used in an in-place operation.");
+        throw autograd_error("in-place operations on tensors recorded by autograd are not supported by nabla; write t = expr instead");
+    }
     void check_defined(const char* what) const {
         if (!defined()) throw error(std::string(what) + "(): the tensor is undefined");
     }
     tensor select_unchecked(int d, std::int64_t i) const {
         tensor v = *this;
-        v.meta_.reset();
         v.offset_ += i * strides_[d];
         v.shape_.erase(d);
         v.strides_.erase(d);
-        return v;
+        return make_view(std::move(v), "SelectBackward0", [base = shape_, d, i](const tensor& g) {
+            tensor z = tensor::zeros_of(base);
+            z.select(d, i).copy_(g);
+            return z;
+        });
+    }
+    static tensor zeros_of(const nabla::shape& s) {
+        tensor z(s);
+        eval::assign(z.target(), scalar<Elem>{Elem(0)});
+        return z;
+    }
+    // A contiguous copy, not recorded (reshape records the copy and the view as one step).
+    tensor contiguous_copy() const {
+        tensor c(shape_);
+        eval::assign(c.target(), *this);
+        return c;
     }
     std::string expand_message(const nabla::shape& from) const {
+        if (from.size() > shape_.size()) {
+            constexpr std::string_view type_name = std::is_same_v<Elem, float>          ? "torch.FloatTensor"
+                                                   : std::is_same_v<Elem, double>       ? "torch.DoubleTensor"
+                                                   : std::is_same_v<Elem, std::int32_t> ? "torch.IntTensor"
+                                                   : std::is_same_v<Elem, std::int64_t> ? "torch.LongTensor"
+                                                                                        : "torch.BoolTensor";
+            return "expand(" + std::string(type_name) + "{" + from.str() + "}, size=" + shape_.str() +
+                   "): the number of sizes provided (" + std::to_string(shape_.size()) +
+                   ") must be greater or equal to the number of dimensions in the tensor (" + std::to_string(from.size()) + ")";
+        }
         for (int i = 0; i < from.size(); ++i) {
             const int j = shape_.size() - from.size() + i;
             const std::int64_t want = j >= 0 ? shape_[j] : 1;
@@ -345,6 +419,9 @@ private:
         }
         nabla::shape out = s;
         const std::int64_t n = numel();
+        if (infer >= 0 && known == 0)
+            throw shape_error("cannot reshape tensor of 0 elements into shape " + s.str() +
+                              " because the unspecified dimension size -1 can be any value and is ambiguous");
         if (infer >= 0 && known != 0 && n % known == 0) out[infer] = n / known;
         else if (infer >= 0 || known != n)
             throw shape_error("shape '" + s.str() + "' is invalid for input of size " + std::to_string(n));

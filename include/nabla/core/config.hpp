@@ -21,3 +21,12 @@
 #define NABLA_LIKELY(x) (x)
 #define NABLA_UNLIKELY(x) (x)
 #endif
+
+/// xsimd 8.1's AVX-512BW kernels (integer select, used inside its float log and pow) do not
+/// compile without optimisation (GCC then defines the blend intrinsics as casting macros), so
+/// unoptimised AVX-512 builds cap nabla's SIMD at AVX2.
+#if defined(__AVX512BW__) && !defined(__OPTIMIZE__)
+#define NABLA_SIMD_CAP_AVX2 1
+#else
+#define NABLA_SIMD_CAP_AVX2 0
+#endif

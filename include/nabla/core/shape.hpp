@@ -4,6 +4,7 @@
 /// and strides alike.
 
 #include <algorithm>
+#include <charconv>
 #include <cstdint>
 #include <initializer_list>
 #include <ostream>
@@ -103,6 +104,16 @@ private:
     int rank_ = 0;
 };
 
+/// A number as Python's repr prints it (`-1`, `2.5`, `inf`, `nan`): for error messages.
+inline std::string number_repr(double v) {
+    if (v != v) return "nan";
+    if (v == static_cast<double>(static_cast<long long>(v)) && v > -1e16 && v < 1e16)
+        return std::to_string(static_cast<long long>(v));
+    char buf[64];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
+
 /// Strides are counted in elements and stored like shapes.
 using strides = shape;
 
@@ -123,6 +134,16 @@ constexpr bool is_contiguous(const shape& sizes, const strides& st) noexcept {
         expected *= sizes[i];
     }
     return true;
+}
+
+/// Wraps a dimension for indexing ops (size, stride): a 0-d tensor has none, as PyTorch says.
+inline int wrap_index_dim(std::int64_t d, int rank) {
+    if (rank == 0)
+        throw index_error("Dimension specified as " + std::to_string(d) + " but tensor has no dimensions");
+    if (d < -rank || d >= rank)
+        throw index_error("Dimension out of range (expected to be in range of [" + std::to_string(-rank) + ", " +
+                          std::to_string(rank - 1) + "], but got " + std::to_string(d) + ")");
+    return static_cast<int>(d < 0 ? d + rank : d);
 }
 
 /// Wraps a possibly negative dimension `d` of a rank-`rank` tensor into [0, rank), or throws

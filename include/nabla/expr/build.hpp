@@ -8,6 +8,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "../core/error.hpp"
 #include "../ops/arithmetic.hpp"
 #include "../ops/compare.hpp"
 #include "../ops/functions.hpp"
@@ -25,11 +26,18 @@ nabla::shape broadcast_all(const As&... as) {
     return s;
 }
 
+template <class A>
+void check_defined_operand(const A& a) {
+    if constexpr (leaf_expression<A>)
+        if (!a.defined()) throw error("Expected a proper Tensor but got an undefined Tensor");
+}
+
 /// Builds `Op` over the arguments (expressions by value, arithmetic values as weak scalars).
 template <class Op, class... As>
 auto make_node(Op op, As&&... as) {
     using N = node<Op, operand_t<As>...>;
     std::tuple<operand_t<As>...> args{wrap_operand(std::forward<As>(as))...};
+    std::apply([](const auto&... a) { (check_defined_operand(a), ...); }, args);
     auto s = std::apply([](const auto&... a) { return broadcast_all(a...); }, args);
     return N(std::move(op), std::move(args), std::move(s));
 }

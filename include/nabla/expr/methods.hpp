@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "../core/shape.hpp"
+#include "../core/autograd.hpp"
 #include "traits.hpp"
 
 namespace nabla {
@@ -32,6 +33,9 @@ template <expression E> auto min(const E& e, std::int64_t dim, bool keepdim = fa
 template <expression E> auto cumsum(const E& e, std::int64_t dim);
 template <expression E> auto cumprod(const E& e, std::int64_t dim);
 template <expression E> auto norm(const E& e, double p = 2);
+template <expression E> void backward(const E& e);
+template <expression E> void backward(const E& e, retain_graph_t);
+template <expression E, expression G> void backward(const E& e, const G& gradient, bool retain);
 template <expression E> auto norm(const E& e, double p, std::int64_t dim, bool keepdim = false);
 
 /// CRTP base of tensors and expression nodes; `D` provides `shape()`.
@@ -42,7 +46,7 @@ struct expr_methods {
     /// Number of elements.
     std::int64_t numel() const { return self().shape().numel(); }
     /// Extent of dimension `d` (negative counts from the end).
-    std::int64_t size(std::int64_t d) const { return self().shape()[wrap_dim(d, self().shape().size())]; }
+    std::int64_t size(std::int64_t d) const { return self().shape()[wrap_index_dim(d, self().shape().size())]; }
 
     /// Reductions (see reductions.hpp): `x.sum()`, `A.sum(1, true)`, `A.mean({0, 2})`, ...
     auto sum() const { return nabla::sum(self()); }
@@ -66,6 +70,13 @@ struct expr_methods {
     /// `x.norm()`: L2 (Frobenius) norm; `x.norm(1)`, `x.norm(2, dim, keepdim)`.
     auto norm(double p = 2) const { return nabla::norm(self(), p); }
     auto norm(double p, std::int64_t dim, bool keepdim = false) const { return nabla::norm(self(), p, dim, keepdim); }
+
+    /// Backpropagates from this one-element result (see autodiff/backward.hpp).
+    void backward() const { nabla::backward(self()); }
+    void backward(retain_graph_t r) const { nabla::backward(self(), r); }
+    /// Backpropagates an explicit output gradient `g`.
+    template <expression G>
+    void backward(const G& g, bool retain = false) const { nabla::backward(self(), g, retain); }
 
 protected:
     const D& self() const noexcept { return static_cast<const D&>(*this); }
@@ -91,6 +102,8 @@ struct node_methods : expr_methods<D> {
         return eval().slice(d, b, e, step);
     }
     auto contiguous() const { return eval(); }
+    auto detach() const { return eval().detach(); }
+    bool requires_grad() const { return eval().requires_grad(); }
 };
 
 }  // namespace nabla

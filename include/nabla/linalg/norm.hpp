@@ -19,17 +19,11 @@ auto norm(const E& e, double p) {
     static_assert(std::is_floating_point_v<value_t<E>>,
                   "nabla::norm(x) requires a floating-point tensor or expression, as PyTorch does; convert with .to<float>() first");
     using T = value_t<E>;
-    if (p == 2) {
-        auto s = sum(square(e));
-        s.copy_(sqrt(s));
-        return s;
-    }
+    if (p == 2) return tensor<T>(sqrt(sum(square(e))));
     if (p == 1) return sum(abs(e));
     if (std::isinf(p) && p > 0) return amax(abs(e));
     if (!(p > 0)) throw error("norm: p must be positive, got " + std::to_string(p));
-    auto s = sum(pow(abs(e), static_cast<T>(p)));
-    s.copy_(pow(s, static_cast<T>(1 / p)));
-    return s;
+    return tensor<T>(pow(sum(pow(abs(e), static_cast<T>(p))), static_cast<T>(1 / p)));
 }
 
 /// The p-norm along `dim` (with `keepdim`).
@@ -38,17 +32,11 @@ auto norm(const E& e, double p, std::int64_t dim, bool keepdim) {
     static_assert(std::is_floating_point_v<value_t<E>>,
                   "nabla::norm(x, p, dim) requires a floating-point tensor or expression, as PyTorch does");
     using T = value_t<E>;
-    if (p == 2) {
-        auto s = sum(square(e), dim, keepdim);
-        s.copy_(sqrt(s));
-        return s;
-    }
+    if (p == 2) return tensor<T>(sqrt(sum(square(e), dim, keepdim)));
     if (p == 1) return sum(abs(e), dim, keepdim);
     if (std::isinf(p) && p > 0) return amax(abs(e), dim, keepdim);
     if (!(p > 0)) throw error("norm: p must be positive, got " + std::to_string(p));
-    auto s = sum(pow(abs(e), static_cast<T>(p)), dim, keepdim);
-    s.copy_(pow(s, static_cast<T>(1 / p)));
-    return s;
+    return tensor<T>(pow(sum(pow(abs(e), static_cast<T>(p)), dim, keepdim), static_cast<T>(1 / p)));
 }
 
 }  // namespace nabla

@@ -59,6 +59,9 @@ auto mv(const A& a, const X& x) {
     tensor<T> y = empty<T>({ma.shape()[0]});
     eval::gemv<T>(ma.shape()[0], ma.shape()[1], ma.data(), ma.strides()[0], ma.strides()[1], vx.data(), vx.strides()[0],
                   y.data(), 1);
+    if constexpr (floating_element<T>)
+        if (detail::grad_mode() && (ma.requires_grad() || vx.requires_grad()))
+            detail::record_product(y, ma, vx, detail::product_kind::mv);
     return y;
 }
 
@@ -85,6 +88,9 @@ auto mm(const A& a, const B& b) {
     const tensor<T> ma = evaluate(a), mb = evaluate(b);
     tensor<T> c = empty<T>({ma.shape()[0], mb.shape()[1]});
     detail::mm_into(ma, mb, c);
+    if constexpr (floating_element<T>)
+        if (detail::grad_mode() && (ma.requires_grad() || mb.requires_grad()))
+            detail::record_product(c, ma, mb, detail::product_kind::mm);
     return c;
 }
 
@@ -132,6 +138,9 @@ auto matmul(const A& a, const B& b) {
             idx[d] = 0;
         }
     }
+    if constexpr (floating_element<T>)
+        if (detail::grad_mode() && (ta.requires_grad() || tb.requires_grad()))
+            detail::record_product(out, ta, tb, detail::product_kind::batched);
     if (ra == 1) {  // drop the promoted dimensions again
         shape s = out_shape;
         s.erase(s.size() - 2);

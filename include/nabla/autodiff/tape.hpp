@@ -1,0 +1,194 @@
+#pragma once
+/// \file tape.hpp
+/// The runtime tape, with PyTorch's semantics. Evaluating an expression that reads a tensor
+/// requiring grad records ONE node, however long the expression; the node saves the expression
+/// (its leaves are tensor handles: no intermediates are kept) and its backward runs the static
+/// reverse pass (reverse.hpp) — one fused loop per input that needs a gradient, summing
+/// broadcast dimensions back in the same pass. Reductions, scans, products and views record
+/// their own nodes. Nodes are owned by the tensors they produced (as in PyTorch), so a graph
+/// lives exactly as long as something can still reach it; graphs on different threads never meet.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "../core/autograd.hpp"
+#include "../eval/reduce.hpp"
+#include "../ops/reductions.hpp"
+#include "../tensor.hpp"
+#include "names.hpp"
+#include "reverse.hpp"
+
+namespace nabla::autodiff {
+
+/// Adds `adj` (an expression whose shape broadcasts from t's shape) into the gradient slot that
+/// `t` feeds: its `.grad()` if it is a leaf, else the pending gradient of the node that made it.
+/// Broadcast dimensions are summed in the same fused pass.
+template <class T, class A>
+void accumulate(const tensor<T>& t, const A& adj) {
+    const auto& meta = t.autograd();
+    if (!meta || !meta->requires_grad) return;
+    std::shared_ptr<void>& slot = meta->grad_fn ? meta->grad_fn->pending : meta->grad;
+    if (!slot) slot = std::make_shared<tensor<T>>(zeros<T>(t.shape()));
+    tensor<T>& dst = *static_cast<tensor<T>*>(slot.get());
+    // The adjoint may be smaller than the leaf (a reduction's seed), or larger (broadcast operands).
+    const shape s = broadcast_shapes(adj.shape(), dst.shape());
+    eval::reduce(eval::target<T>{dst.data(), s, broadcast_strides(dst.shape(), dst.strides(), s)}, adj, ops::sum_op{});
+}
+
+/// Runs the static reverse pass of `e` for the seed `seed` (shape broadcastable to e's) and
+/// accumulates each leaf's contribution.
+template <class E, class G>
+void propagate(const E& e, const G& seed) {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        (
+            [&] {
+                if constexpr (differentiable_path<K, E> && floating_element<value_t<decltype(leaf_at<K>(e))>>) {
+                    const auto& leaf = leaf_at<K>(e);
+                    if (leaf.requires_grad()) accumulate(leaf, leaf_adjoint<K>(e, seed));
+                }
+            }(),
+            ...);
+    }(std::make_index_sequence<eval::leaf_count<E>>{});
+}
+
+/// Collects the autograd slots of an expression's leaves.
+template <class E>
+void leaf_metas(const E& e, std::vector<nabla::detail::autograd_meta*>& out) {
+    eval::for_each_leaf(e, [&](const auto& l) {
+        if (l.autograd()) out.push_back(l.autograd().get());
+    });
+}
+
+/// A recorded element-wise expression.
+template <class T, class E>
+struct expression_node final : nabla::detail::autograd_node {
+    explicit expression_node(const E& e) : expr(e) {}
+    void backward(const void* g) override { propagate(*expr, *static_cast<const tensor<T>*>(g)); }
+    void inputs(std::vector<nabla::detail::autograd_meta*>& out) const override {
+        if (expr) leaf_metas(*expr, out);
+    }
+    void release() override { expr.reset(); }
+    std::optional<E> expr;
+};
+
+/// A recorded reduction of an expression over some dims.
+template <class T, class E>
+struct reduction_node final : nabla::detail::autograd_node {
+    reduction_node(const E& e, const tensor<T>& out, shape keep, std::int64_t count, nabla::detail::reduction_kind kind)
+        : expr(e), result(out.detach()), keep_shape(std::move(keep)), count(count), kind(kind) {}
+    void backward(const void* g) override {
+        using K = nabla::detail::reduction_kind;
+        // The output gradient, shaped with the reduced dims kept so that it broadcasts back.
+        const tensor<T> gk = static_cast<const tensor<T>*>(g)->reshape(keep_shape);
+        const tensor<T> rk = result.reshape(keep_shape);
+        switch (kind) {
+            case K::sum: propagate(*expr, gk); break;
+            case K::mean: propagate(*expr, gk / static_cast<T>(count)); break;
+            // d prod / d x_i = prod / x_i (inputs containing zeros are not handled specially)
+            case K::prod: propagate(*expr, gk * rk / *expr); break;
+            case K::amax:
+            case K::amin: {
+                // The gradient is shared evenly among the elements equal to the extremum.
+                const tensor<std::int64_t> ties = sum(*expr == rk, mask_dims(), true);
+                propagate(*expr, where(*expr == rk, gk / ties, T(0)));
+                break;
+            }
+        }
+    }
+    void inputs(std::vector<nabla::detail::autograd_meta*>& out) const override {
+        if (expr) leaf_metas(*expr, out);
+    }
+    void release() override { expr.reset(); }
+    shape mask_dims() const {
+        shape d;
+        for (int i = 0; i < keep_shape.size(); ++i)
+            if (keep_shape[i] == 1 && expr->shape()[i] != 1) d.push_back(i);
+        return d;
+    }
+    std::optional<E> expr;
+    tensor<T> result;
+    shape keep_shape;
+    std::int64_t count;
+    nabla::detail::reduction_kind kind;
+};
+
+/// A recorded cumulative sum: the gradient is the reversed cumulative sum of the output's.
+template <class T, class E>
+struct scan_node final : nabla::detail::autograd_node {
+    scan_node(const E& e, int dim) : expr(e), dim(dim) {}
+    void backward(const void* g) override {
+        const tensor<T>& gt = *static_cast<const tensor<T>*>(g);
+        // sum_{j >= i} g_j = total - cumsum(g)_i + g_i
+        const tensor<T> total = sum(gt, dim, true), running = cumsum(gt, dim);
+        propagate(*expr, total - running + gt);
+    }
+    void inputs(std::vector<nabla::detail::autograd_meta*>& out) const override {
+        if (expr) leaf_metas(*expr, out);
+    }
+    void release() override { expr.reset(); }
+    std::optional<E> expr;
+    int dim;
+};
+
+/// A recorded view (or copy) of one tensor; backward maps the gradient back to the base's shape.
+template <class T, class F>
+struct view_node final : nabla::detail::autograd_node {
+    view_node(const tensor<T>& b, F f) : base(b), map(std::move(f)) {}
+    void backward(const void* g) override { accumulate(*base, map(*static_cast<const tensor<T>*>(g))); }
+    void inputs(std::vector<nabla::detail::autograd_meta*>& out) const override {
+        if (base && base->autograd()) out.push_back(base->autograd().get());
+    }
+    void release() override { base.reset(); }
+    std::optional<tensor<T>> base;
+    F map;
+};
+
+template <class T>
+void mark_output(tensor<T>& out, std::shared_ptr<nabla::detail::autograd_node> node, std::string_view name) {
+    node->sequence = nabla::detail::next_sequence();
+    auto meta = std::make_shared<nabla::detail::autograd_meta>();
+    meta->requires_grad = true;
+    meta->grad_fn = std::move(node);
+    meta->grad_fn_name = name;
+    out.autograd() = std::move(meta);
+}
+
+}  // namespace nabla::autodiff
+
+namespace nabla::detail {
+
+template <class T, class E>
+void record_expression(tensor<T>& out, const E& e) {
+    autodiff::mark_output(out, std::make_shared<autodiff::expression_node<T, E>>(e), autodiff::backward_name<E>());
+}
+
+template <class T, class F>
+void record_view(tensor<T>& out, const tensor<T>& base, std::string_view name, F backward_map) {
+    autodiff::mark_output(out, std::make_shared<autodiff::view_node<T, F>>(base, std::move(backward_map)), name);
+}
+
+template <class T, class E>
+void record_reduction(tensor<T>& out, const E& e, unsigned mask, bool keepdim, reduction_kind kind) {
+    (void)keepdim;
+    shape keep;
+    std::int64_t count = 1;
+    for (int d = 0; d < e.shape().size(); ++d) {
+        const bool red = mask & (1u << d);
+        keep.push_back(red ? 1 : e.shape()[d]);
+        if (red) count *= e.shape()[d];
+    }
+    const bool all = mask == (e.shape().size() >= 32 ? ~0u : (1u << e.shape().size()) - 1);
+    autodiff::mark_output(out, std::make_shared<autodiff::reduction_node<T, E>>(e, out, keep, count, kind),
+                          autodiff::reduction_name(kind, all));
+}
+
+template <class T, class E>
+void record_scan(tensor<T>& out, const E& e, int dim) {
+    autodiff::mark_output(out, std::make_shared<autodiff::scan_node<T, E>>(e, dim), "CumsumBackward0");
+}
+
+}  // namespace nabla::detail
