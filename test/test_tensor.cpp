@@ -31,10 +31,6 @@ std::vector<T> values(const nb::tensor<T>& t) {
     return std::vector<T>(c.data(), c.data() + c.numel());
 }
 
-// True when T can be built from a literal whose values have different C++ types (1.5 and 2).
-template <class T>
-concept takes_mixed_literal = requires { T{{1.5, 2}, {3, 4}}; } && requires { T{std::int64_t{1} << 40, -1}; };
-
 }  // namespace
 
 TEST_CASE("literals of rank 1 to 4 deduce float for floating literals and int64 for integers") {
