@@ -26,3 +26,4 @@
 #include "autodiff/tape.hpp"
 #include "autodiff/products.hpp"
 #include "autodiff/backward.hpp"
+#include "autodiff/gradcheck.hpp"
