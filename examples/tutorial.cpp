@@ -8,6 +8,14 @@
 
 namespace nb = nabla;
 
+// Python control flow: every assignment to a tensor evaluates and records one node.
+nb::tensor<float> f(nb::tensor<float> a) {
+    nb::tensor<float> b = a * 2;
+    while (b.norm() < 1000) b = b * 2;
+    nb::tensor<float> c = b.sum() > 0 ? b : nb::tensor<float>(100 * b);
+    return c;
+}
+
 template <class V>
 void show(std::string_view code, const V& value) {
     std::cout << ">>> " << code << '\n' << value << "\n";
@@ -92,4 +100,45 @@ int main() {
     show("nb::norm(u)", nb::norm(u));
     show("nb::abs(u).sum()", nb::abs(u).sum());
     show("nb::norm(nb::ones<float>({4, 9}))", nb::norm(nb::ones<float>({4, 9})));
+
+    std::cout << "\n# Automatic differentiation of y = 2 x.x\n";
+    auto x4 = nb::arange(4.0);
+    show("x4", x4);
+    x4.requires_grad_(true);
+    show("x4.grad()", x4.grad());
+    auto y2 = 2 * nb::dot(x4, x4);
+    show("y2", y2);
+    y2.backward();
+    show("x4.grad()", x4.grad());
+    show("x4.grad() == 4 * x4", x4.grad() == 4 * x4);
+
+    std::cout << "\n# Gradients accumulate: clear them first\n";
+    x4.grad().zero_();
+    x4.sum().backward();
+    show("x4.grad()", x4.grad());
+
+    std::cout << "\n# Backward of a vector: sum it first\n";
+    x4.grad().zero_();
+    (x4 * x4).sum().backward();
+    show("x4.grad()", x4.grad());
+
+    std::cout << "\n# Detaching computation\n";
+    x4.grad().zero_();
+    nb::tensor<float> sq = x4 * x4;
+    auto u2 = sq.detach();
+    (u2 * x4).sum().backward();
+    show("x4.grad() == u2", x4.grad() == u2);
+    x4.grad().zero_();
+    sq.sum().backward();
+    show("x4.grad() == 2 * x4", x4.grad() == 2 * x4);
+
+    std::cout << "\n# Gradients through control flow (nabla draws its own random value)\n";
+    nb::manual_seed(0);
+    auto a0 = nb::randn<float>({}, nb::requires_grad);
+    auto d = f(a0);
+    d.backward();
+    show("a0", a0);
+    show("d", d);
+    show("a0.grad()", a0.grad());
+    show("a0.grad() == d / a0", a0.grad() == d / a0);
 }
