@@ -11,6 +11,7 @@
 #include "../expr/broadcast.hpp"
 #include "assign.hpp"
 #include "evaluator.hpp"
+#include "simd_scan.hpp"
 
 namespace nabla::eval {
 
@@ -47,7 +48,20 @@ void scan(const target<A>& out, const E& e, int axis, const R& r) {
             A* o = out.data + off;
             if (ax == outer || ax < 0) {  // scan along the row
                 A run = R::template identity<A>();
-                for (std::int64_t i = 0; i < n; ++i) o[i * step] = run = r(run, static_cast<A>(ev.template get<Acc>(i)));
+                std::int64_t i = 0;
+                if constexpr (S && Acc == access::contiguous) {
+                    // SIMD prefix: scan each batch in registers, then add the carry of the previous ones.
+                    using V = simd::batch<A>;
+                    constexpr std::int64_t W = simd::width<A>;
+                    V carry(run);
+                    for (; i + W <= n; i += W) {
+                        const V p = V(r(simd::inclusive_scan(ev.template load<Acc, V>(i), r, R::template identity<A>()), carry));
+                        simd::store(o + i, p);
+                        carry = simd::broadcast_last(p);
+                    }
+                    if (i > 0) run = o[i - 1];
+                }
+                for (; i < n; ++i) o[i * step] = run = r(run, static_cast<A>(ev.template get<Acc>(i)));
             } else if (idx[ax] == 0) {  // first row along the axis: a copy
                 for (std::int64_t i = 0; i < n; ++i) o[i * step] = static_cast<A>(ev.template get<Acc>(i));
             } else {  // every other row combines with the previous one
