@@ -5,16 +5,19 @@
 ///
 /// Operands are a pointer plus strides in elements, one per dimension, any positive values: a
 /// row-major matrix has strides (cols, 1), its transpose (1, cols), a slice with gaps something
-/// else. Nothing is copied to normalise a layout: the packing routines of the floating-point
-/// product read any strides. The output must not overlap an input.
+/// else. No operand is copied to normalise its layout beforehand: the packing routines read any
+/// strides. The output must not overlap an input.
 ///
-/// float and double follow Goto/BLIS (see gemm_kernel.hpp) and round like any blocked product:
-/// the order of the k-sums differs from a naive loop. int32_t and int64_t are exact and wrap on
-/// overflow, as PyTorch's do (the products and sums are computed in the unsigned type).
+/// float and double: products small enough for B to stay in L2 run a register-tiled kernel
+/// straight from memory; larger ones follow Goto/BLIS, packing blocks of A and B into per-thread
+/// buffers (see gemm_kernel.hpp). Either way they round like any blocked product: the order of
+/// the k-sums differs from a naive loop. int32_t and int64_t are exact and wrap on overflow, as
+/// PyTorch's do (the products and sums are computed in the unsigned type).
 
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 #include "../core/config.hpp"
 #include "gemm_kernel.hpp"
@@ -23,9 +26,6 @@
 namespace nabla::eval {
 
 namespace gemm_detail {
-
-/// Below this many multiply-adds packing costs more than it saves.
-inline constexpr std::int64_t small_volume = 40 * 40 * 40;
 
 /// C *= beta, with beta == 0 writing zeros (C is not read: NaN in C does not survive).
 template <class T>
@@ -204,43 +204,6 @@ T dot_contiguous(std::int64_t n, const T* x, const T* y) {
 
 }  // namespace gemm_detail
 
-/// C[m x n] = A[m x k] * B[k x n] + beta * C. With beta == 0 (the default) C is only written,
-/// never read. k == 0 gives C = beta * C (zeros by default); m == 0 or n == 0 writes nothing.
-///
-/// Every stride may be any positive number of elements: (rows, cols) are (k, 1) for a row-major
-/// A, (1, m) for the transpose of a row-major k x m matrix. C must not overlap A or B. Blocked
-/// float/double products round differently from a naive loop; integer products are exact and wrap.
-/// Packing buffers are thread-local and reused: concurrent calls from different threads are safe.
-///
-///     float a[2 * 3] = {1, 2, 3, 4, 5, 6}, b[3 * 2] = {1, 0, 0, 1, 1, 1}, c[2 * 2];
-///     nabla::eval::gemm<float>(2, 2, 3, a, 3, 1, b, 2, 1, c, 2, 1);   // c = {4, 5, 10, 11}
-template <class T>
-    requires simd::has_batch<T>
-void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t a_rs, std::int64_t a_cs,
-          const T* b, std::int64_t b_rs, std::int64_t b_cs, T* c, std::int64_t c_rs, std::int64_t c_cs,
-          std::type_identity_t<T> beta = T(0)) {
-    using namespace gemm_detail;
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0) return scale(m, n, c, c_rs, c_cs, beta);
-    // C^T = B^T A^T: every kernel runs along rows of C, so make C's contiguous direction a row
-    if (c_rs < c_cs) return gemm<T>(n, m, k, b, b_cs, b_rs, a, a_cs, a_rs, c, c_cs, c_rs, beta);
-    if constexpr (std::is_floating_point_v<T>) {
-        if (m * n * k <= small_volume) {
-            if (b_cs != 1) {
-                // the small kernel loads rows of B: stage B as row-major (k x n is small here)
-                T* staged = thread_scratch(2).get<T>(k * n);
-                for (std::int64_t p = 0; p < k; ++p)
-                    for (std::int64_t j = 0; j < n; ++j) staged[p * n + j] = b[p * b_rs + j * b_cs];
-                return small_gemm<T>(m, n, k, a, a_rs, a_cs, staged, n, c, c_rs, c_cs, beta);
-            }
-            return small_gemm<T>(m, n, k, a, a_rs, a_cs, b, b_rs, c, c_rs, c_cs, beta);
-        }
-        packed_gemm<T>(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, beta);
-    } else {
-        integer_gemm<T>(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, beta);
-    }
-}
-
 /// y[m] = A[m x k] * x[k], written (not accumulated); k == 0 gives zeros, m == 0 writes nothing.
 /// Strides as for gemm; y must not overlap A or x. Rows of A contiguous (row-major) or columns
 /// contiguous (transposed) take SIMD paths; other layouts a scalar loop.
@@ -311,6 +274,68 @@ T dot(std::int64_t n, const T* x, std::int64_t x_s, const T* y, std::int64_t y_s
         U t(0);
         for (std::int64_t i = 0; i < n; ++i) t += static_cast<U>(x[i * x_s]) * static_cast<U>(y[i * y_s]);
         return static_cast<T>(t);
+    }
+}
+
+namespace gemm_detail {
+
+/// True when the unpacked kernel beats packing (see blocking::unpacked_b_bytes).
+template <class T>
+constexpr bool unpacked_fits(std::int64_t m, std::int64_t n, std::int64_t k) {
+    return k * n * static_cast<std::int64_t>(sizeof(T)) <= blocking<T>::unpacked_b_bytes || m <= blocking<T>::unpacked_rows;
+}
+
+/// Every floating-point case the unpacked fast path in gemm does not take.
+template <class T>
+NABLA_NOINLINE void general_gemm(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t a_rs,
+                                 std::int64_t a_cs, const T* b, std::int64_t b_rs, std::int64_t b_cs, T* c,
+                                 std::int64_t c_rs, std::int64_t c_cs, T beta) {
+    if (n == 1 && beta == T(0)) return gemv<T>(m, k, a, a_rs, a_cs, b, b_rs, c, c_rs);
+    if (c_cs == 1 && k * n * static_cast<std::int64_t>(sizeof(T)) <= blocking<T>::unpacked_b_bytes) {
+        // the unpacked kernel loads rows of B: stage B as row-major (it is small here)
+        T* staged = thread_scratch(2).get<T>(k * n);
+        for (std::int64_t p = 0; p < k; ++p)
+            for (std::int64_t j = 0; j < n; ++j) staged[p * n + j] = b[p * b_rs + j * b_cs];
+        return small_gemm<T>(m, n, k, a, a_rs, a_cs, staged, n, c, c_rs, beta);
+    }
+    packed_gemm<T>(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, beta);
+}
+
+}  // namespace gemm_detail
+
+/// C[m x n] = A[m x k] * B[k x n] + beta * C. With beta == 0 (the default) C is only written,
+/// never read. k == 0 gives C = beta * C (zeros by default); m == 0 or n == 0 writes nothing.
+///
+/// Every stride may be any positive number of elements: (rows, cols) are (k, 1) for a row-major
+/// A, (1, m) for the transpose of a row-major k x m matrix. C must not overlap A or B. Blocked
+/// float/double products round differently from a naive loop; integer products are exact and wrap.
+/// Packing buffers are thread-local and reused: concurrent calls from different threads are safe.
+///
+///     float a[2 * 3] = {1, 2, 3, 4, 5, 6}, b[3 * 2] = {1, 0, 0, 1, 1, 1}, c[2 * 2];
+///     nabla::eval::gemm<float>(2, 2, 3, a, 3, 1, b, 2, 1, c, 2, 1);   // c = {4, 5, 10, 11}
+template <class T>
+    requires simd::has_batch<T>
+void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t a_rs, std::int64_t a_cs,
+          const T* b, std::int64_t b_rs, std::int64_t b_cs, T* c, std::int64_t c_rs, std::int64_t c_cs,
+          std::type_identity_t<T> beta = T(0)) {
+    using namespace gemm_detail;
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) return scale(m, n, c, c_rs, c_cs, beta);
+    if (c_rs < c_cs) {
+        // C^T = B^T A^T: every kernel runs along rows of C, so make C's contiguous direction a row
+        std::swap(m, n);
+        std::swap(a, b);
+        std::swap(a_rs, b_cs);
+        std::swap(a_cs, b_rs);
+        std::swap(c_rs, c_cs);
+    }
+    if constexpr (std::is_floating_point_v<T>) {
+        // the common small case first, with nothing between it and the kernel
+        if (c_cs == 1 && b_cs == 1 && n > 1 && unpacked_fits<T>(m, n, k))
+            return small_gemm<T>(m, n, k, a, a_rs, a_cs, b, b_rs, c, c_rs, beta);
+        general_gemm<T>(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, beta);
+    } else {
+        integer_gemm<T>(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, c_cs, beta);
     }
 }
 

@@ -68,7 +68,9 @@ struct neg : same_type_op {
     template <class A>
     auto operator()(const A& a) const {
         if constexpr (math::wrapping_integer<A>) return math::wrap_sub(A(0), a);
-        else return -a;
+        // a * -1 rather than 0 - a: -(+0) is -0 (some SIMD negations subtract from +0)
+        else if constexpr (std::is_same_v<A, bool>) return !a;
+        else return a * math::constant_like(a, -1.0);
     }
     // d(-x)/dx = -1
     template <std::size_t I, class Y, class X>

@@ -140,7 +140,7 @@ struct pow_fn : same_type_op {
 struct maximum_fn : same_type_op {
     static constexpr std::string_view name = "Maximum";
     template <class A, class B>
-    auto operator()(const A& a, const B& b) const { using namespace math; return select((a >= b) | (a != a), a, b); }
+    auto operator()(const A& a, const B& b) const { using namespace math; return select((a >= b) | isnan(a), a, b); }
     // d max(l,r)/dl = 1 where l > r, 1/2 at ties, else 0 (PyTorch splits ties)
     template <std::size_t I, class Y, class L, class R>
     static auto partial(const Y&, const L& l, const R& r) {
@@ -156,7 +156,7 @@ struct maximum_fn : same_type_op {
 struct minimum_fn : same_type_op {
     static constexpr std::string_view name = "Minimum";
     template <class A, class B>
-    auto operator()(const A& a, const B& b) const { using namespace math; return select((a <= b) | (a != a), a, b); }
+    auto operator()(const A& a, const B& b) const { using namespace math; return select((a <= b) | isnan(a), a, b); }
     // d min(l,r)/dl = 1 where l < r, 1/2 at ties, else 0
     template <std::size_t I, class Y, class L, class R>
     static auto partial(const Y&, const L& l, const R& r) {

@@ -73,7 +73,7 @@ struct max_op {
         if constexpr (std::is_floating_point_v<A>) return -std::numeric_limits<A>::infinity();
         else return std::numeric_limits<A>::lowest();
     }
-    template <class A> A operator()(const A& a, const A& b) const { using namespace math; return select((a > b) | (a != a), a, b); }
+    template <class A> A operator()(const A& a, const A& b) const { using namespace math; return select((a > b) | isnan(a), a, b); }
     template <class V> static auto horizontal(const V& v) { return detail::fold_lanes(v, [](auto a, auto b) { return max_op{}(a, b); }); }
 };
 
@@ -87,7 +87,7 @@ struct min_op {
         if constexpr (std::is_floating_point_v<A>) return std::numeric_limits<A>::infinity();
         else return std::numeric_limits<A>::max();
     }
-    template <class A> A operator()(const A& a, const A& b) const { using namespace math; return select((a < b) | (a != a), a, b); }
+    template <class A> A operator()(const A& a, const A& b) const { using namespace math; return select((a < b) | isnan(a), a, b); }
     template <class V> static auto horizontal(const V& v) { return detail::fold_lanes(v, [](auto a, auto b) { return min_op{}(a, b); }); }
 };
 
