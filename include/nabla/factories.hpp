@@ -47,7 +47,7 @@ tensor<T> empty(const shape& s, requires_grad_t) {
 template <element T>
 tensor<T> full(const shape& s, T v) {
     tensor<T> t = empty<T>(s);
-    t.fill_(v);
+    eval::assign(t.target(), scalar<T>{v});
     return t;
 }
 template <element T>

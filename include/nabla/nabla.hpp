@@ -27,3 +27,6 @@
 #include "autodiff/products.hpp"
 #include "autodiff/backward.hpp"
 #include "autodiff/gradcheck.hpp"
+#include "autodiff/grad.hpp"
+#include "autodiff/dual.hpp"
+#include "autodiff/forward.hpp"

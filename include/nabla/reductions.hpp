@@ -14,6 +14,7 @@
 #include "eval/scan.hpp"
 #include "factories.hpp"
 #include "ops/reductions.hpp"
+#include "staged.hpp"
 #include "tensor.hpp"
 
 namespace nabla {
@@ -75,55 +76,65 @@ tensor<reduce_result_t<R, E>> reduce_mask(const E& e, unsigned mask, bool keepdi
     }
     tensor<A> out = full<A>(l.out_shape, R::template identity<A>());
     eval::reduce(eval::target<A>{out.data(), in, l.steps}, e, R{});
-    if (kind == reduction_kind::mean) out.copy_(out / static_cast<A>(l.count));
-    if constexpr (floating_element<A> && floating_element<value_t<E>>)
+    if constexpr (inexact_element<A>)
+        if (kind == reduction_kind::mean) out.copy_(out / static_cast<double>(l.count));
+    if constexpr (floating_element<A> && floating_element<value_t<E>> && !symbolic<E>)
         if (grad_mode() && tensor<A>::any_requires_grad(e)) record_reduction(out, e, mask, keepdim, kind);
     return out;
+}
+
+// Reduces and, inside `grad` (a symbolic operand), keeps the reduction in the graph.
+template <class R, bool Full, class E>
+auto reduce_staged(const E& e, unsigned mask, bool keepdim, const char* what, reduction_kind kind = reduction_kind::sum) {
+    auto out = reduce_mask<R>(e, mask, keepdim, what, kind);
+    if constexpr (symbolic<E> && inexact_element<reduce_result_t<R, E>>)
+        return staged_reduce<E, Full, reduce_result_t<R, E>>(std::move(out), e, mask, kind);
+    else return out;
 }
 
 }  // namespace detail
 
 /// Sum of all elements (a 0-d tensor; integers sum to int64).
-template <expression E> auto sum(const E& e) { return detail::reduce_mask<ops::sum_op>(e, detail::all_dims(e.shape().size()), false, "sum"); }
+template <expression E> auto sum(const E& e) { return detail::reduce_staged<ops::sum_op, true>(e, detail::all_dims(e.shape().size()), false, "sum"); }
 /// Sum along `dim` (negative counts from the end); `keepdim` keeps it with extent 1.
 template <expression E> auto sum(const E& e, std::int64_t dim, bool keepdim) {
-    return detail::reduce_mask<ops::sum_op>(e, detail::reduced_mask({dim}, e.shape().size()), keepdim, "sum");
+    return detail::reduce_staged<ops::sum_op, false>(e, detail::reduced_mask({dim}, e.shape().size()), keepdim, "sum");
 }
 /// Sum along several dims: `nb::sum(A, {0, 2}, true)`.
 template <expression E> auto sum(const E& e, const shape& dims, bool keepdim) {
-    return detail::reduce_mask<ops::sum_op>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "sum");
+    return detail::reduce_staged<ops::sum_op, false>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "sum");
 }
 
 /// Product of all elements / along dims.
-template <expression E> auto prod(const E& e) { return detail::reduce_mask<ops::prod_op>(e, detail::all_dims(e.shape().size()), false, "prod", detail::reduction_kind::prod); }
+template <expression E> auto prod(const E& e) { return detail::reduce_staged<ops::prod_op, true>(e, detail::all_dims(e.shape().size()), false, "prod", detail::reduction_kind::prod); }
 template <expression E> auto prod(const E& e, std::int64_t dim, bool keepdim) {
-    return detail::reduce_mask<ops::prod_op>(e, detail::reduced_mask({dim}, e.shape().size()), keepdim, "prod", detail::reduction_kind::prod);
+    return detail::reduce_staged<ops::prod_op, false>(e, detail::reduced_mask({dim}, e.shape().size()), keepdim, "prod", detail::reduction_kind::prod);
 }
 
 /// Mean of all elements / along dims (floating tensors only, as in PyTorch).
 template <expression E> auto mean(const E& e, const shape& dims, bool keepdim) {
-    static_assert(std::is_floating_point_v<value_t<E>>,
+    static_assert(inexact_element<value_t<E>>,
                   "nabla::mean requires a floating-point tensor or expression: PyTorch refuses mean of integers; convert with .to<float>() first");
-    return detail::reduce_mask<ops::sum_op>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "mean",
-                                            detail::reduction_kind::mean);
+    return detail::reduce_staged<ops::sum_op, false>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "mean",
+                                                     detail::reduction_kind::mean);
 }
 template <expression E> auto mean(const E& e) {
-    shape all;
-    for (int d = 0; d < e.shape().size(); ++d) all.push_back(d);
-    return mean(e, all, false);
+    static_assert(inexact_element<value_t<E>>,
+                  "nabla::mean requires a floating-point tensor or expression: PyTorch refuses mean of integers; convert with .to<float>() first");
+    return detail::reduce_staged<ops::sum_op, true>(e, detail::all_dims(e.shape().size()), false, "mean", detail::reduction_kind::mean);
 }
 template <expression E> auto mean(const E& e, std::int64_t dim, bool keepdim) { return mean(e, shape{dim}, keepdim); }
 
 /// Largest element (NaN propagates) / along dims, without indices.
-template <expression E> auto amax(const E& e) { return detail::reduce_mask<ops::max_op>(e, detail::all_dims(e.shape().size()), false, "max", detail::reduction_kind::amax); }
+template <expression E> auto amax(const E& e) { return detail::reduce_staged<ops::max_op, true>(e, detail::all_dims(e.shape().size()), false, "max", detail::reduction_kind::amax); }
 template <expression E> auto amax(const E& e, const shape& dims, bool keepdim) {
-    return detail::reduce_mask<ops::max_op>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "amax", detail::reduction_kind::amax);
+    return detail::reduce_staged<ops::max_op, false>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "amax", detail::reduction_kind::amax);
 }
 template <expression E> auto amax(const E& e, std::int64_t dim, bool keepdim) { return amax(e, shape{dim}, keepdim); }
 /// Smallest element / along dims, without indices.
-template <expression E> auto amin(const E& e) { return detail::reduce_mask<ops::min_op>(e, detail::all_dims(e.shape().size()), false, "min", detail::reduction_kind::amin); }
+template <expression E> auto amin(const E& e) { return detail::reduce_staged<ops::min_op, true>(e, detail::all_dims(e.shape().size()), false, "min", detail::reduction_kind::amin); }
 template <expression E> auto amin(const E& e, const shape& dims, bool keepdim) {
-    return detail::reduce_mask<ops::min_op>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "amin", detail::reduction_kind::amin);
+    return detail::reduce_staged<ops::min_op, false>(e, detail::reduced_mask(dims, e.shape().size()), keepdim, "amin", detail::reduction_kind::amin);
 }
 template <expression E> auto amin(const E& e, std::int64_t dim, bool keepdim) { return amin(e, shape{dim}, keepdim); }
 
@@ -213,9 +224,10 @@ template <expression E> auto cumsum(const E& e, std::int64_t dim) {
     const int d = wrap_dim(dim, e.shape().size());
     tensor<A> out = empty<A>(e.shape());
     eval::scan(out.target(), e, d, ops::sum_op{});
-    if constexpr (floating_element<A>)
+    if constexpr (floating_element<A> && !symbolic<E>)
         if (detail::grad_mode() && tensor<A>::any_requires_grad(e)) detail::record_scan(out, e, d);
-    return out;
+    if constexpr (symbolic<E> && inexact_element<A>) return staged_scan<E, A>(std::move(out), e, d);
+    else return out;
 }
 /// Inclusive cumulative product along `dim`.
 template <expression E> auto cumprod(const E& e, std::int64_t dim) {

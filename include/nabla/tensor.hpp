@@ -63,7 +63,7 @@ public:
         requires(!std::is_same_v<std::remove_cvref_t<E>, tensor>)
     explicit(!std::is_same_v<value_t<E>, Elem>) tensor(const E& e) : tensor(e.shape()) {
         eval::assign(target(), e);
-        if constexpr (floating_element<Elem> && floating_element<value_t<E>>)
+        if constexpr (floating_element<Elem> && floating_element<value_t<E>> && !symbolic<E>)
             if (detail::grad_mode() && any_requires_grad(e)) detail::record_expression(*this, e);
     }
 

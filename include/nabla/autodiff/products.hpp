@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "../linalg/products.hpp"
+#include "rules.hpp"
 #include "tape.hpp"
 
 namespace nabla::autodiff {
@@ -15,22 +16,8 @@ template <class T>
 struct product_node final : nabla::detail::autograd_node {
     product_node(const tensor<T>& a, const tensor<T>& b, nabla::detail::product_kind k) : a(a), b(b), kind(k) {}
     void backward(const void* g) override {
-        using K = nabla::detail::product_kind;
-        const tensor<T>& gt = *static_cast<const tensor<T>*>(g);
-        switch (kind) {
-            case K::mm:
-                if (a->requires_grad()) accumulate(*a, mm(gt, b->t()));
-                if (b->requires_grad()) accumulate(*b, mm(a->t(), gt));
-                break;
-            case K::mv:  // y = A x: dA = g x^T (an outer product), dx = A^T g
-                if (a->requires_grad()) accumulate(*a, gt.reshape({-1, 1}) * b->reshape({1, -1}));
-                if (b->requires_grad()) accumulate(*b, mv(a->t(), gt));
-                break;
-            case K::batched:
-                if (a->requires_grad()) accumulate(*a, matmul(gt, b->transpose(-1, -2)));
-                if (b->requires_grad()) accumulate(*b, matmul(a->transpose(-1, -2), gt));
-                break;
-        }
+        product_rule(kind, *a, *b, *static_cast<const tensor<T>*>(g), a->requires_grad(), b->requires_grad(),
+                     [&](const auto& ga) { accumulate(*a, ga); }, [&](const auto& gb) { accumulate(*b, gb); });
     }
     void inputs(std::vector<nabla::detail::autograd_meta*>& out) const override {
         if (a && a->autograd()) out.push_back(a->autograd().get());

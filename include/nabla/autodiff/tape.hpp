@@ -21,6 +21,7 @@
 #include "../tensor.hpp"
 #include "names.hpp"
 #include "reverse.hpp"
+#include "rules.hpp"
 
 namespace nabla::autodiff {
 
@@ -28,14 +29,16 @@ namespace nabla::autodiff {
 /// `t` feeds: its `.grad()` if it is a leaf, else the pending gradient of the node that made it.
 /// Broadcast dimensions are summed in the same fused pass.
 template <class T, class A>
-void accumulate(const tensor<T>& t, const A& adj) {
+void accumulate(const tensor<T>& t, const A& adj, const shape& region = {}) {
     const auto& meta = t.autograd();
     if (!meta || !meta->requires_grad) return;
     std::shared_ptr<void>& slot = meta->grad_fn ? meta->grad_fn->pending : meta->grad;
     if (!slot) slot = std::make_shared<tensor<T>>(zeros<T>(t.shape()));
     tensor<T>& dst = *static_cast<tensor<T>*>(slot.get());
-    // The adjoint may be smaller than the leaf (a reduction's seed), or larger (broadcast operands).
-    const shape s = broadcast_shapes(adj.shape(), dst.shape());
+    // The adjoint may be smaller than the leaf (a reduction's seed), or larger (broadcast operands);
+    // it stands for every element of the expression it came from (`region`), so a leaf broadcast
+    // in that expression sums over all of them even where the adjoint itself is constant.
+    const shape s = broadcast_shapes(broadcast_shapes(adj.shape(), region), dst.shape());
     eval::reduce(eval::target<T>{dst.data(), s, broadcast_strides(dst.shape(), dst.strides(), s)}, adj, ops::sum_op{});
 }
 
@@ -48,7 +51,7 @@ void propagate(const E& e, const G& seed) {
             [&] {
                 if constexpr (differentiable_path<K, E> && floating_element<value_t<decltype(leaf_at<K>(e))>>) {
                     const auto& leaf = leaf_at<K>(e);
-                    if (leaf.requires_grad()) accumulate(leaf, leaf_adjoint<K>(e, seed));
+                    if (leaf.requires_grad()) accumulate(leaf, leaf_adjoint<K>(e, seed), e.shape());
                 }
             }(),
             ...);
@@ -81,34 +84,13 @@ struct reduction_node final : nabla::detail::autograd_node {
     reduction_node(const E& e, const tensor<T>& out, shape keep, std::int64_t count, nabla::detail::reduction_kind kind)
         : expr(e), result(out.detach()), keep_shape(std::move(keep)), count(count), kind(kind) {}
     void backward(const void* g) override {
-        using K = nabla::detail::reduction_kind;
-        // The output gradient, shaped with the reduced dims kept so that it broadcasts back.
-        const tensor<T> gk = static_cast<const tensor<T>*>(g)->reshape(keep_shape);
-        const tensor<T> rk = result.reshape(keep_shape);
-        switch (kind) {
-            case K::sum: propagate(*expr, gk); break;
-            case K::mean: propagate(*expr, gk / static_cast<T>(count)); break;
-            // d prod / d x_i = prod / x_i (inputs containing zeros are not handled specially)
-            case K::prod: propagate(*expr, gk * rk / *expr); break;
-            case K::amax:
-            case K::amin: {
-                // The gradient is shared evenly among the elements equal to the extremum.
-                const tensor<std::int64_t> ties = sum(*expr == rk, mask_dims(), true);
-                propagate(*expr, where(*expr == rk, gk / ties, T(0)));
-                break;
-            }
-        }
+        reduction_rule(kind, *expr, result, *static_cast<const tensor<T>*>(g), keep_shape,
+                       [&](const auto& seed) { propagate(*expr, seed); });
     }
     void inputs(std::vector<nabla::detail::autograd_meta*>& out) const override {
         if (expr) leaf_metas(*expr, out);
     }
     void release() override { expr.reset(); }
-    shape mask_dims() const {
-        shape d;
-        for (int i = 0; i < keep_shape.size(); ++i)
-            if (keep_shape[i] == 1 && expr->shape()[i] != 1) d.push_back(i);
-        return d;
-    }
     std::optional<E> expr;
     tensor<T> result;
     shape keep_shape;
@@ -120,12 +102,7 @@ struct reduction_node final : nabla::detail::autograd_node {
 template <class T, class E>
 struct scan_node final : nabla::detail::autograd_node {
     scan_node(const E& e, int dim) : expr(e), dim(dim) {}
-    void backward(const void* g) override {
-        const tensor<T>& gt = *static_cast<const tensor<T>*>(g);
-        // sum_{j >= i} g_j = total - cumsum(g)_i + g_i
-        const tensor<T> total = sum(gt, dim, true), running = cumsum(gt, dim);
-        propagate(*expr, total - running + gt);
-    }
+    void backward(const void* g) override { propagate(*expr, cumsum_rule(*static_cast<const tensor<T>*>(g), dim)); }
     void inputs(std::vector<nabla::detail::autograd_meta*>& out) const override {
         if (expr) leaf_metas(*expr, out);
     }

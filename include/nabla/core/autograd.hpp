@@ -71,6 +71,18 @@ private:
     bool previous_;
 };
 
+/// Turns recording on in a scope (PyTorch's `torch.enable_grad()`), e.g. inside a `no_grad_guard`.
+class enable_grad_guard {
+public:
+    enable_grad_guard() noexcept : previous_(detail::grad_mode()) { detail::grad_mode() = true; }
+    ~enable_grad_guard() { detail::grad_mode() = previous_; }
+    enable_grad_guard(const enable_grad_guard&) = delete;
+    enable_grad_guard& operator=(const enable_grad_guard&) = delete;
+
+private:
+    bool previous_;
+};
+
 /// Tag: keep the graph after `backward(nb::retain_graph)` so that it can run again.
 struct retain_graph_t {
     explicit retain_graph_t() = default;
@@ -81,7 +93,7 @@ namespace detail {
 /// Which reduction a recorded reduction node undoes.
 enum class reduction_kind { sum, mean, prod, amax, amin };
 /// Which product a recorded product node undoes.
-enum class product_kind { mm, mv, batched };
+enum class product_kind { mm, mv, batched, matmul };
 
 /// Records the evaluation `out = e` when a leaf of `e` requires grad (defined in autodiff/tape.hpp).
 template <class T, class E>

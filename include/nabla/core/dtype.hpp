@@ -9,10 +9,20 @@
 
 namespace nabla {
 
+/// True for `nabla::dual<float, N>` and `nabla::dual<double, N>` (specialised in autodiff/dual.hpp):
+/// dual numbers are tensor elements too (forward mode on tensors, `jvp`, `hessian`).
+template <class T>
+inline constexpr bool is_dual_element = false;
+
 /// The element types a tensor may hold.
 template <class T>
 concept element = std::same_as<T, float> || std::same_as<T, double> || std::same_as<T, std::int32_t> ||
-                  std::same_as<T, std::int64_t> || std::same_as<T, bool>;
+                  std::same_as<T, std::int64_t> || std::same_as<T, bool> || is_dual_element<T>;
+
+/// Floating-point elements and dual numbers of them: what true division, transcendental
+/// functions, mean and norm produce and accept.
+template <class T>
+concept inexact_element = std::is_floating_point_v<T> || is_dual_element<T>;
 
 /// Element types that can require gradients.
 template <class T>
@@ -55,7 +65,8 @@ constexpr int lattice_rank = std::is_same_v<T, bool>            ? 0
                              : std::is_same_v<T, std::int32_t> ? 1
                              : std::is_same_v<T, std::int64_t> ? 2
                              : std::is_same_v<T, float>        ? 3
-                                                               : 4;
+                             : std::is_same_v<T, double>       ? 4
+                                                               : 5;  // duals
 
 }  // namespace detail
 
@@ -77,6 +88,6 @@ using promote_scalar_t =
 
 /// T when floating, else float: the result type of true division and of transcendental functions.
 template <element T>
-using floating_t = std::conditional_t<std::is_floating_point_v<T>, T, float>;
+using floating_t = std::conditional_t<inexact_element<T>, T, float>;
 
 }  // namespace nabla

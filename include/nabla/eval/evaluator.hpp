@@ -12,6 +12,7 @@
 
 #include "../core/config.hpp"
 #include "../expr/node.hpp"
+#include "../ops/math.hpp"
 #include "simd.hpp"
 
 namespace nabla::eval {
@@ -132,11 +133,21 @@ struct evaluator<node<Op, Es...>> {
     }
     template <access A, class V>
     NABLA_INLINE V load(std::int64_t i) const {
-        return std::apply([&](const auto&... a) { return V(op_(a.template load<A, V>(i)...)); }, args_);
+        return std::apply([&](const auto&... a) { return V(math::invoke(op_, a.template load<A, V>(i)...)); }, args_);
     }
     template <access A, class V>
     NABLA_INLINE V load_tail(std::int64_t i, std::int64_t n) const {
-        return std::apply([&](const auto&... a) { return V(op_(a.template load_tail<A, V>(i, n)...)); }, args_);
+        return std::apply([&](const auto&... a) { return V(math::invoke(op_, a.template load_tail<A, V>(i, n)...)); }, args_);
+    }
+
+    /// The op and the children's evaluators (the fused reverse pass, reverse_region.hpp, walks them).
+    const Op& op() const noexcept { return op_; }
+    const std::tuple<evaluator<Es>...>& children() const noexcept { return args_; }
+    /// Child I's value as the op takes it: conditions as bool, other operands in the compute type.
+    template <std::size_t I, class X>
+    static NABLA_INLINE auto argument(const X& x) {
+        if constexpr (I < Op::condition_operands) return static_cast<bool>(x);
+        else return static_cast<compute_type>(x);
     }
 
 private:
@@ -154,15 +165,8 @@ private:
     }
     template <access A, std::size_t... I>
     NABLA_INLINE value_type get_impl(std::int64_t i, std::index_sequence<I...>) const {
-        return static_cast<value_type>(op_(argument<I>(std::get<I>(args_).template get<A>(i))...));
+        return static_cast<value_type>(math::invoke(op_, argument<I>(std::get<I>(args_).template get<A>(i))...));
     }
-    // Conditions stay bool; every other operand is converted to the compute type.
-    template <std::size_t I, class X>
-    static NABLA_INLINE auto argument(const X& x) {
-        if constexpr (I < Op::condition_operands) return static_cast<bool>(x);
-        else return static_cast<compute_type>(x);
-    }
-
     [[no_unique_address]] Op op_;
     std::tuple<evaluator<Es>...> args_;
 };

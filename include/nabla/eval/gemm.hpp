@@ -339,4 +339,22 @@ void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64
     }
 }
 
+/// Elements without SIMD batches (dual numbers): plain loops, each element of C one dot product.
+template <class T>
+    requires(!simd::has_batch<T>)
+void gemv(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_rs, std::int64_t a_cs, const T* x,
+          std::int64_t x_s, T* y, std::int64_t y_s) {
+    for (std::int64_t i = 0; i < m; ++i) {
+        T t(0);
+        for (std::int64_t p = 0; p < k; ++p) t = t + a[i * a_rs + p * a_cs] * x[p * x_s];
+        y[i * y_s] = t;
+    }
+}
+template <class T>
+    requires(!simd::has_batch<T>)
+void gemm(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, std::int64_t a_rs, std::int64_t a_cs,
+          const T* b, std::int64_t b_rs, std::int64_t b_cs, T* c, std::int64_t c_rs, std::int64_t c_cs) {
+    for (std::int64_t j = 0; j < n; ++j) gemv<T>(m, k, a, a_rs, a_cs, b + j * b_cs, b_rs, c + j * c_cs, c_rs);
+}
+
 }  // namespace nabla::eval

@@ -86,7 +86,12 @@ protected:
 template <class D>
 struct node_methods : expr_methods<D> {
     /// Evaluates the expression into a new tensor (one fused loop).
-    auto eval() const { return evaluate(this->self()); }
+    /// Inside `nabla::grad`, a symbolic expression is evaluated into a staged node instead, so that
+    /// what follows (views, `item`, branches) stays differentiable.
+    auto eval() const {
+        if constexpr (symbolic<D>) return stage(this->self());
+        else return evaluate(this->self());
+    }
     /// The single value of a one-element expression.
     auto item() const { return eval().item(); }
     /// A one-element expression in a condition: `while (b.norm() < 1000)`.

@@ -36,6 +36,9 @@ using unary_expr = node<Op, E>;
 template <class Op, class L, class R>
 using binary_expr = node<Op, L, R>;
 
+template <class Op, class... Es>
+struct is_symbolic<node<Op, Es...>> : std::bool_constant<(is_symbolic<Es>::value || ...)> {};
+
 namespace detail {
 template <class E> struct is_node : std::false_type {};
 template <class Op, class... Es> struct is_node<node<Op, Es...>> : std::true_type {};

@@ -20,6 +20,14 @@ concept expression = requires { typename std::remove_cvref_t<E>::nabla_expressio
 template <class E>
 concept leaf_expression = expression<E> && requires { typename std::remove_cvref_t<E>::nabla_leaf_tag; };
 
+/// A symbolic expression: one that reads an argument of `nabla::grad(f)` (directly or through a
+/// staged reduction, product or view). Leaves declare `nabla_symbolic_tag`; nodes inherit it from
+/// their operands (node.hpp). Reductions and products of symbolic expressions stay in the graph.
+template <class E>
+struct is_symbolic : std::bool_constant<requires { typename E::nabla_symbolic_tag; }> {};
+template <class E>
+concept symbolic = expression<E> && is_symbolic<std::remove_cvref_t<E>>::value;
+
 /// The element type an expression produces.
 template <expression E>
 using value_t = typename std::remove_cvref_t<E>::value_type;
@@ -72,8 +80,12 @@ struct weak_step_impl<P, E, true> { using type = promote_scalar_t<P, value_t<E>>
 template <class P, class E>
 struct weak_step : weak_step_impl<P, E, is_scalar_operand<E>::value> {};
 
+// Only scalars: C++ arithmetic keeps its own floating type (derivative rules build such nodes:
+// 1 / r for a double r must stay double), integers and bools as PyTorch's defaults.
+template <class S>
+using scalar_element_t = std::conditional_t<inexact_element<S>, S, default_element_t<S>>;
 template <class P, class E>
-struct default_step { using type = promote_t<P, default_element_t<value_t<E>>>; };
+struct default_step { using type = promote_t<P, scalar_element_t<value_t<E>>>; };
 
 template <template <class, class> class Step, class P, class... Es>
 struct fold;

@@ -11,6 +11,7 @@
 #include "../eval/gemm.hpp"
 #include "../factories.hpp"
 #include "../reductions.hpp"
+#include "../staged.hpp"
 #include "../tensor.hpp"
 
 namespace nabla {
@@ -21,14 +22,24 @@ inline std::string dims_str(const shape& s) {
     for (int i = 0; i < s.size(); ++i) r += (i ? "x" : "") + std::to_string(s[i]);
     return r;
 }
+// Both operands hold the same element type — or one holds dual numbers (forward mode, `hessian`)
+// and the other plain constants, which then convert.
+template <class A, class B>
+inline constexpr bool same_or_dual = std::is_same_v<value_t<A>, value_t<B>> || is_dual_element<value_t<A>> || is_dual_element<value_t<B>>;
+
+template <class T, class E>
+tensor<T> value_as(const E& e) {
+    if constexpr (std::is_same_v<value_t<E>, T>) return value_of(e);
+    else return value_of(e).template to<T>();
+}
 }  // namespace detail
 
 /// Inner product of two 1-D tensors or expressions of the same length.
 template <expression A, expression B>
 auto dot(const A& a, const B& b) {
-    static_assert(std::is_same_v<value_t<A>, value_t<B>>,
+    static_assert(detail::same_or_dual<A, B>,
                   "nabla::dot(a, b) requires both operands to have the same element type, as PyTorch does");
-    using T = value_t<A>;
+    using T = promote_t<value_t<A>, value_t<B>>;
     static_assert(!std::is_same_v<T, bool>, "nabla::dot(a, b) is not defined for bool tensors (as in PyTorch)");
     if (a.shape().size() != 1 || b.shape().size() != 1)
         throw shape_error("1D tensors expected, but got " + std::to_string(a.shape().size()) + "D and " +
@@ -45,9 +56,9 @@ auto dot(const A& a, const B& b) {
 /// Matrix-vector product: A [m, k] times x [k].
 template <expression A, expression X>
 auto mv(const A& a, const X& x) {
-    static_assert(std::is_same_v<value_t<A>, value_t<X>>,
+    static_assert(detail::same_or_dual<A, X>,
                   "nabla::mv(A, x) requires both operands to have the same element type, as PyTorch does");
-    using T = value_t<A>;
+    using T = promote_t<value_t<A>, value_t<X>>;
     static_assert(!std::is_same_v<T, bool>, "nabla::mv(A, x) is not defined for bool tensors (as in PyTorch)");
     if (a.shape().size() != 2 || x.shape().size() != 1)
         throw shape_error("vector + matrix @ vector expected, got 1, " + std::to_string(a.shape().size()) + ", " +
@@ -55,14 +66,15 @@ auto mv(const A& a, const X& x) {
     if (a.shape()[1] != x.shape()[0])
         throw shape_error("size mismatch, got input (" + std::to_string(a.shape()[0]) + "), mat (" + detail::dims_str(a.shape()) +
                           "), vec (" + std::to_string(x.shape()[0]) + ")");
-    const tensor<T> ma = evaluate(a), vx = evaluate(x);
+    const tensor<T> ma = detail::value_as<T>(a), vx = detail::value_as<T>(x);
     tensor<T> y = empty<T>({ma.shape()[0]});
     eval::gemv<T>(ma.shape()[0], ma.shape()[1], ma.data(), ma.strides()[0], ma.strides()[1], vx.data(), vx.strides()[0],
                   y.data(), 1);
     if constexpr (floating_element<T>)
         if (detail::grad_mode() && (ma.requires_grad() || vx.requires_grad()))
             detail::record_product(y, ma, vx, detail::product_kind::mv);
-    return y;
+    if constexpr (symbolic<A> || symbolic<X>) return staged_product<A, X>(std::move(y), a, x, ma, vx, detail::product_kind::mv);
+    else return y;
 }
 
 namespace detail {
@@ -76,31 +88,37 @@ void mm_into(const tensor<T>& a, const tensor<T>& b, tensor<T>& c) {
 /// Matrix product: A [m, k] times B [k, n].
 template <expression A, expression B>
 auto mm(const A& a, const B& b) {
-    static_assert(std::is_same_v<value_t<A>, value_t<B>>,
+    static_assert(detail::same_or_dual<A, B>,
                   "nabla::mm(a, b) requires both operands to have the same element type, as PyTorch does");
-    using T = value_t<A>;
+    using T = promote_t<value_t<A>, value_t<B>>;
     static_assert(!std::is_same_v<T, bool>, "nabla::mm(a, b) is not defined for bool tensors (as in PyTorch)");
     if (a.shape().size() != 2) throw shape_error("self must be a matrix");
     if (b.shape().size() != 2) throw shape_error("mat2 must be a matrix");
     if (a.shape()[1] != b.shape()[0])
         throw shape_error("mat1 and mat2 shapes cannot be multiplied (" + detail::dims_str(a.shape()) + " and " +
                           detail::dims_str(b.shape()) + ")");
-    const tensor<T> ma = evaluate(a), mb = evaluate(b);
+    const tensor<T> ma = detail::value_as<T>(a), mb = detail::value_as<T>(b);
     tensor<T> c = empty<T>({ma.shape()[0], mb.shape()[1]});
     detail::mm_into(ma, mb, c);
     if constexpr (floating_element<T>)
         if (detail::grad_mode() && (ma.requires_grad() || mb.requires_grad()))
             detail::record_product(c, ma, mb, detail::product_kind::mm);
-    return c;
+    if constexpr (symbolic<A> || symbolic<B>) return staged_product<A, B>(std::move(c), a, b, ma, mb, detail::product_kind::mm);
+    else return c;
 }
 
 /// PyTorch's matmul: dot for 1-D x 1-D, mv, mm, and batched products whose leading (batch)
 /// dimensions broadcast.
 template <expression A, expression B>
 auto matmul(const A& a, const B& b) {
-    static_assert(std::is_same_v<value_t<A>, value_t<B>>,
+    static_assert(detail::same_or_dual<A, B>,
                   "nabla::matmul(a, b) requires both operands to have the same element type, as PyTorch does");
-    using T = value_t<A>;
+    using T = promote_t<value_t<A>, value_t<B>>;
+    if constexpr (symbolic<A> || symbolic<B>) {  // inside grad: one staged product whatever the ranks
+        const tensor<T> va = detail::value_as<T>(a), vb = detail::value_as<T>(b);
+        tensor<T> out = matmul(va, vb);
+        return staged_product<A, B>(std::move(out), a, b, va, vb, detail::product_kind::matmul);
+    } else {
     const int ra = a.shape().size(), rb = b.shape().size();
     if (ra == 0 || rb == 0)
         throw shape_error("both arguments to matmul need to be at least 1D, but they are " + std::to_string(ra) + "D and " +
@@ -110,7 +128,7 @@ auto matmul(const A& a, const B& b) {
     if (ra == 1 && rb == 2) return mm(evaluate(a).reshape({1, -1}), b).reshape({-1});
     if (ra == 2 && rb == 2) return mm(a, b);
     // Batched: promote 1-D operands to matrices, broadcast the batch dimensions.
-    tensor<T> ta = evaluate(a), tb = evaluate(b);
+    tensor<T> ta = detail::value_as<T>(a), tb = detail::value_as<T>(b);
     if (ra == 1) ta = ta.reshape({1, -1});
     if (rb == 1) tb = tb.reshape({-1, 1});
     const std::int64_t m = ta.shape()[ta.dim() - 2], k = ta.shape()[ta.dim() - 1];
@@ -152,6 +170,7 @@ auto matmul(const A& a, const B& b) {
         return out.reshape(s);
     }
     return out;
+    }
 }
 
 }  // namespace nabla

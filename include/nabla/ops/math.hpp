@@ -66,4 +66,14 @@ auto constant_like(const X&, double v) {
 template <class X>
 inline constexpr bool wrapping_integer = std::is_integral_v<X> && !std::is_same_v<X, bool>;
 
+/// How an engine applies an op functor to element values: `op(args...)`, unless a kind of argument
+/// customises it with a function `invoke_op(op, args...)` found by argument-dependent lookup.
+/// Dual numbers do (autodiff/dual.hpp): with a dual argument the result's tangents come from the
+/// op's derivative rule `partial<I>`, not from differentiating its body operation by operation.
+template <class Op, class... As>
+constexpr decltype(auto) invoke(const Op& op, const As&... as) {
+    if constexpr (requires { invoke_op(op, as...); }) return invoke_op(op, as...);
+    else return op(as...);
+}
+
 }  // namespace nabla::math

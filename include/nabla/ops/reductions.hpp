@@ -34,7 +34,7 @@ auto fold_lanes(const V& v, F f) {
 /// partial sums combined in double for accuracy.
 struct sum_op {
     static constexpr std::string_view name = "Sum";
-    template <element T> using result_t = std::conditional_t<std::is_floating_point_v<T>, T, std::int64_t>;
+    template <element T> using result_t = std::conditional_t<inexact_element<T>, T, std::int64_t>;
     template <class A> using partial_t = std::conditional_t<std::is_same_v<A, float>, double, A>;
     template <element A> static constexpr bool simd = !std::is_same_v<A, bool>;
     template <class A> static constexpr A identity() { return A(0); }
@@ -52,7 +52,7 @@ struct sum_op {
 /// Product. Integers and bools multiply to int64 (wrapping).
 struct prod_op {
     static constexpr std::string_view name = "Prod";
-    template <element T> using result_t = std::conditional_t<std::is_floating_point_v<T>, T, std::int64_t>;
+    template <element T> using result_t = std::conditional_t<inexact_element<T>, T, std::int64_t>;
     template <class A> using partial_t = A;
     template <element A> static constexpr bool simd = std::is_floating_point_v<A>;
     template <class A> static constexpr A identity() { return A(1); }
@@ -71,6 +71,7 @@ struct max_op {
     template <element A> static constexpr bool simd = std::is_floating_point_v<A> || std::is_same_v<A, std::int32_t> || std::is_same_v<A, std::int64_t>;
     template <class A> static constexpr A identity() {
         if constexpr (std::is_floating_point_v<A>) return -std::numeric_limits<A>::infinity();
+        else if constexpr (is_dual_element<A>) return A(-std::numeric_limits<double>::infinity());
         else return std::numeric_limits<A>::lowest();
     }
     template <class A> A operator()(const A& a, const A& b) const { using namespace math; return select((a > b) | isnan(a), a, b); }
@@ -85,6 +86,7 @@ struct min_op {
     template <element A> static constexpr bool simd = max_op::simd<A>;
     template <class A> static constexpr A identity() {
         if constexpr (std::is_floating_point_v<A>) return std::numeric_limits<A>::infinity();
+        else if constexpr (is_dual_element<A>) return A(std::numeric_limits<double>::infinity());
         else return std::numeric_limits<A>::max();
     }
     template <class A> A operator()(const A& a, const A& b) const { using namespace math; return select((a < b) | isnan(a), a, b); }

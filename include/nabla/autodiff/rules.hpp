@@ -1,0 +1,126 @@
+#pragma once
+/// \file rules.hpp
+/// The derivative rules of the operations that are not element-wise: reductions, cumulative sums
+/// and matrix products. Each is written once and read by both reverse engines — the runtime tape
+/// (tape.hpp, products.hpp) and the static pass of `grad` (grad.hpp). A rule receives the output
+/// gradient `g` and hands each input's gradient, as an expression, to a continuation; the caller
+/// decides where it goes (a leaf's `.grad()`, a node's pending gradient, or further down a graph).
+/// Element-wise derivatives are not here: they are the op functors' `partial<I>`.
+
+#include <cstdint>
+
+#include "../core/autograd.hpp"
+#include "../linalg/products.hpp"
+#include "../reductions.hpp"
+#include "../tensor.hpp"
+
+namespace nabla::autodiff {
+
+/// The shape of reducing `in` over `mask` with the reduced dims kept (extent 1).
+inline shape kept_shape(const shape& in, unsigned mask) {
+    shape keep;
+    for (int d = 0; d < in.size(); ++d) keep.push_back(mask & (1u << d) ? 1 : in[d]);
+    return keep;
+}
+
+/// Reductions: `result` = reduce(`input`) over the dims where `keep` has extent 1; `k(seed)`
+/// receives the gradient of the input, as an expression that broadcasts to its shape.
+template <class T, class E, class K>
+void reduction_rule(nabla::detail::reduction_kind kind, const E& input, const tensor<T>& result, const tensor<T>& g,
+                    const shape& keep, K&& k) {
+    using R = nabla::detail::reduction_kind;
+    // The output gradient and value, shaped with the reduced dims kept so that they broadcast back.
+    const tensor<T> gk = g.reshape(keep);
+    switch (kind) {
+        case R::sum: k(gk); break;
+        case R::mean: {
+            std::int64_t count = 1;
+            for (int d = 0; d < keep.size(); ++d)
+                if (keep[d] == 1) count *= input.shape()[d];
+            k(gk / static_cast<double>(count));
+            break;
+        }
+        // d prod / d x_i = prod / x_i (inputs containing zeros are not handled specially)
+        case R::prod: k(gk * result.reshape(keep) / input); break;
+        case R::amax:
+        case R::amin: {
+            // The gradient is shared evenly among the elements equal to the extremum.
+            const tensor<T> rk = result.reshape(keep);
+            shape dims;
+            for (int d = 0; d < keep.size(); ++d)
+                if (keep[d] == 1 && input.shape()[d] != 1) dims.push_back(d);
+            const tensor<std::int64_t> ties = sum(input == rk, dims, true);
+            k(where(input == rk, gk / ties, 0.0));
+            break;
+        }
+    }
+}
+
+/// `t` read backwards along `dim` (a view with a negative stride; read-only use).
+template <class T>
+tensor<T> flip_view(const tensor<T>& t, int dim) {
+    strides s = t.strides();
+    const std::int64_t n = t.shape()[dim];
+    const std::int64_t offset = t.offset() + (n > 0 ? (n - 1) * s[dim] : 0);
+    s[dim] = -s[dim];
+    return tensor<T>(t.storage(), t.shape(), s, offset);
+}
+
+/// Cumulative sum along `dim`: the input's gradient is the reversed cumulative sum of g,
+/// sum_{j >= i} g_j, scanned from the end (not total - cumsum(g) + g, which cancels
+/// catastrophically when g decays).
+template <class T>
+tensor<T> cumsum_rule(const tensor<T>& g, int dim) {
+    if (g.dim() == 0) return g;
+    return flip_view(tensor<T>(cumsum(flip_view(g, dim), dim)), dim);
+}
+
+/// Matrix products c = a b: d(a b) = da b + a db, so ga = g b^T and gb = a^T g. Gradients of
+/// broadcast batch dimensions come out unsummed; the continuations sum them to the input's shape.
+template <class T, class KA, class KB>
+void product_rule(nabla::detail::product_kind kind, const tensor<T>& a, const tensor<T>& b, const tensor<T>& g, bool need_a,
+                  bool need_b, KA&& ka, KB&& kb) {
+    using P = nabla::detail::product_kind;
+    switch (kind) {
+        case P::mm:
+            if (need_a) ka(mm(g, b.t()));
+            if (need_b) kb(mm(a.t(), g));
+            break;
+        case P::mv:  // y = A x: dA = g x^T (an outer product), dx = A^T g
+            if (need_a) ka(g.reshape({-1, 1}) * b.reshape({1, -1}));
+            if (need_b) kb(mv(a.t(), g));
+            break;
+        case P::batched:
+            if (need_a) ka(matmul(g, b.transpose(-1, -2)));
+            if (need_b) kb(matmul(a.transpose(-1, -2), g));
+            break;
+        case P::matmul: {  // any ranks: 1-D operands are promoted to matrices, as matmul does
+            const tensor<T> a2 = a.dim() == 1 ? a.reshape({1, -1}) : a, b2 = b.dim() == 1 ? b.reshape({-1, 1}) : b;
+            shape out2 = broadcast_shapes(shape(a2.shape().begin(), a2.shape().end() - 2), shape(b2.shape().begin(), b2.shape().end() - 2));
+            out2.push_back(a2.shape()[a2.dim() - 2]);
+            out2.push_back(b2.shape()[b2.dim() - 1]);
+            const tensor<T> g2 = g.reshape(out2);
+            if (need_a) {
+                tensor<T> ga = matmul(g2, b2.transpose(-1, -2));
+                if (a.dim() == 1) {  // drop the promoted row: [..., 1, k] -> [..., k]
+                    shape s = ga.shape();
+                    s.erase(s.size() - 2);
+                    ga = ga.reshape(s);
+                }
+                ka(ga);
+            }
+            if (need_b) {
+                tensor<T> gb = matmul(a2.transpose(-1, -2), g2);
+                if (b.dim() == 1) {  // drop the promoted column: [..., k, 1] -> [..., k]
+                    shape s = gb.shape();
+                    s.erase(s.size() - 1);
+                    gb = gb.reshape(s);
+                }
+                kb(gb);
+            }
+            break;
+        }
+    }
+}
+
+}  // namespace nabla::autodiff
