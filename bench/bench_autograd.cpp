@@ -1,9 +1,10 @@
 // Autograd: nabla's tape beside LibTorch's autograd (and a hand-written loop as the floor), one
 // thread, float, in one binary so that the ratios come from one run.
 //
-//   fwdbwd   zero the grads; l = sum(x * y + exp(x)); l.backward()     n = 1, 16, 65536
-//   chain    zero the grad; h = h0; 10 x { h = tanh(h * 0.9 + 0.1) }; h.sum().backward()   (8 elements)
-//   fwd      the forward of fwdbwd alone (recorded, graph dropped), n = 65536:
+//   fwdbwd   zero the grads; l = sum(x * y + exp(x)); l.backward()     n = 1, 16, 64, 1024, 16384, 65536
+//   chain    zero the grad; h = h0; 10 x { h = tanh(h * 0.9 + 0.1) }; h.sum().backward()
+//            n = 8, 16, 64, 1024, 16384 elements
+//   fwd      the forward of fwdbwd alone (recorded, graph dropped), n = 16 and 65536:
 //            backward / forward = (fwdbwd - fwd) / fwd
 //   bwd      backward alone over a graph built once (backward(retain_graph) + zeroing the grads),
 //            a cross-check of the subtraction above
@@ -20,6 +21,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -45,7 +47,6 @@ namespace nb = nabla;
 namespace {
 
 constexpr int chain_steps = 10;
-constexpr std::int64_t chain_n = 8;
 
 // ---- inputs shared by every row ------------------------------------------------------------------
 std::vector<float> inputs(std::int64_t n, std::uint64_t seed) {
@@ -154,6 +155,7 @@ void bwd_nabla(benchmark::State& st) {
 }
 
 void chain_nabla(benchmark::State& st) {
+    const std::int64_t chain_n = st.range(0);
     const auto h0 = nabla_input(chain_n, 3);
     for (auto _ : st) {
         zero_grad(h0);
@@ -185,6 +187,7 @@ void fwdbwd_hand(benchmark::State& st) {
 }
 
 void chain_hand(benchmark::State& st) {
+    const std::int64_t chain_n = st.range(0);
     const auto h0 = inputs(chain_n, 3);
     std::vector<float> hs(chain_n * (chain_steps + 1)), g(chain_n);
     for (auto _ : st) {
@@ -272,6 +275,7 @@ void bwd_torch(benchmark::State& st) {
 }
 
 void chain_torch(benchmark::State& st) {
+    const std::int64_t chain_n = st.range(0);
     const auto h0 = torch_input(chain_n, 3);
     for (auto _ : st) {
         zero_grad(h0);
@@ -283,8 +287,13 @@ void chain_torch(benchmark::State& st) {
 }
 #endif
 
-void sizes(benchmark::internal::Benchmark* b) { b->Arg(1)->Arg(16)->Arg(65536); }
-void large(benchmark::internal::Benchmark* b) { b->Arg(65536); }
+void sizes(benchmark::internal::Benchmark* b) {
+    for (std::int64_t n : {1, 16, 64, 1024, 16384, 65536}) b->Arg(n);
+}
+void chain_sizes(benchmark::internal::Benchmark* b) {
+    for (std::int64_t n : {8, 16, 64, 1024, 16384}) b->Arg(n);
+}
+void split_sizes(benchmark::internal::Benchmark* b) { b->Arg(16)->Arg(65536); }
 
 }  // namespace
 
@@ -294,19 +303,19 @@ BENCHMARK(fwdbwd_hand)->Apply(sizes);
 BENCHMARK(fwdbwd_torch)->Apply(sizes);
 #endif
 
-BENCHMARK(chain_nabla);
-BENCHMARK(chain_hand);
+BENCHMARK(chain_nabla)->Apply(chain_sizes);
+BENCHMARK(chain_hand)->Apply(chain_sizes);
 #if AG_TORCH
-BENCHMARK(chain_torch);
+BENCHMARK(chain_torch)->Apply(chain_sizes);
 #endif
 
-BENCHMARK(fwd_nabla)->Apply(large);
-BENCHMARK(fwd_nograd_nabla)->Apply(large);
-BENCHMARK(bwd_nabla)->Apply(large);
+BENCHMARK(fwd_nabla)->Apply(split_sizes);
+BENCHMARK(fwd_nograd_nabla)->Apply(split_sizes);
+BENCHMARK(bwd_nabla)->Apply(split_sizes);
 #if AG_TORCH
-BENCHMARK(fwd_torch)->Apply(large);
-BENCHMARK(fwd_nograd_torch)->Apply(large);
-BENCHMARK(bwd_torch)->Apply(large);
+BENCHMARK(fwd_torch)->Apply(split_sizes);
+BENCHMARK(fwd_nograd_torch)->Apply(split_sizes);
+BENCHMARK(bwd_torch)->Apply(split_sizes);
 #endif
 
 int main(int argc, char** argv) {
