@@ -41,6 +41,11 @@ struct reduced_layout {
 };
 inline reduced_layout layout_for(const shape& in, unsigned mask, bool keepdim) {
     reduced_layout l;
+    if (!keepdim && mask == (in.size() >= 32 ? ~0u : (1u << in.size()) - 1)) {  // everything: a 0-d result
+        l.count = in.numel();
+        l.steps = shape::filled(in.size(), 0);
+        return l;
+    }
     shape kept;
     for (int d = 0; d < in.size(); ++d) {
         const bool red = mask & (1u << d);
@@ -74,7 +79,9 @@ tensor<reduce_result_t<R, E>> reduce_mask(const E& e, unsigned mask, bool keepdi
             if ((mask & (1u << d)) && in[d] == 0)
                 throw index_error(std::string(what) + "(): Expected reduction dim " + std::to_string(d) + " to have non-zero size.");
     }
-    tensor<A> out = full<A>(l.out_shape, R::template identity<A>());
+    tensor<A> out = empty<A>(l.out_shape);
+    if (l.out_shape.empty()) *out.data() = R::template identity<A>();  // a full reduction: one element
+    else out.fill_(R::template identity<A>());
     eval::reduce(eval::target<A>{out.data(), in, l.steps}, e, R{});
     if constexpr (inexact_element<A>)
         if (kind == reduction_kind::mean) out.copy_(out / static_cast<double>(l.count));

@@ -335,6 +335,14 @@ private:
         eval::for_each_leaf(e, [](const auto& l) {
             if (!l.defined()) throw error("Expected a proper Tensor but got an undefined Tensor");
         });
+        // The common case first: this tensor and every leaf contiguous with this shape. Then the
+        // shapes match, elements pair up by position, and the only alias to rule out is a leaf
+        // whose elements overlap ours at other positions (two byte ranges; same start is in place).
+        const eval::target<Elem> dst = target();
+        if (eval::flat_layout(dst, e) && !overlaps_shifted(e)) {
+            if (const std::int64_t n = numel(); n != 0) eval::assign_flat(dst.data, e, n);
+            return *this;
+        }
         if (!broadcasts_to(e.shape(), shape_))
             throw shape_error(as_view_assignment ? expand_message(e.shape()) : copy_message(e.shape()));
         if (overlaps_differently(e)) {
@@ -454,6 +462,22 @@ private:
             }
         }
         return view_d == -1;
+    }
+    // For the flat case (all contiguous, one shape): true when a leaf overlaps this tensor's
+    // elements other than element-for-element in place.
+    template <class E>
+    bool overlaps_shifted(const E& e) const noexcept {
+        const char* const lo = reinterpret_cast<const char*>(data());
+        const char* const hi = lo + numel() * static_cast<std::int64_t>(sizeof(Elem));
+        bool clash = false;
+        eval::for_each_leaf(e, [&](const auto& l) {
+            using L = std::remove_cvref_t<decltype(l)>;
+            const char* const llo = reinterpret_cast<const char*>(l.data());
+            const char* const lhi = llo + l.numel() * static_cast<std::int64_t>(sizeof(value_t<L>));
+            if (lhi <= lo || hi <= llo) return;
+            clash = clash || !(std::is_same_v<value_t<L>, Elem> && llo == lo);
+        });
+        return clash;
     }
     // True when `e` reads memory this tensor writes, other than element-for-element in place.
     template <class E>

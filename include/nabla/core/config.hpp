@@ -8,6 +8,17 @@
 #define NABLA_MAX_RANK 8
 #endif
 
+/// Placed before a loop: asks the compiler to unroll it twice *after* inlining, so that the loop
+/// body is written, and weighed by the inliner, once (define it empty to turn unrolling off).
+#if defined(NABLA_UNROLL_2)
+#elif defined(__clang__)
+#define NABLA_UNROLL_2 _Pragma("clang loop unroll_count(2)")
+#elif defined(__GNUC__)
+#define NABLA_UNROLL_2 _Pragma("GCC unroll 2")
+#else
+#define NABLA_UNROLL_2
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define NABLA_INLINE inline __attribute__((always_inline))
 #define NABLA_NOINLINE __attribute__((noinline))

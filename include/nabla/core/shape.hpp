@@ -74,7 +74,12 @@ public:
     }
 
     friend constexpr bool operator==(const shape& a, const shape& b) noexcept {
-        return a.rank_ == b.rank_ && std::equal(a.begin(), a.end(), b.begin());
+        // A plain loop: std::equal on int64 becomes a call to memcmp, which costs more than the
+        // comparison itself at these lengths (shapes are compared on every evaluation).
+        if (a.rank_ != b.rank_) return false;
+        for (int i = 0; i < a.rank_; ++i)
+            if (a.d_[i] != b.d_[i]) return false;
+        return true;
     }
 
     /// `[2, 5, 4]`

@@ -68,6 +68,17 @@ int collapse(loop_plan<N>& p, const shape& sizes, int keep = -1) {
     return kept;
 }
 
+/// The last, partial batch of a row (`n - i` < W elements), through a buffer. Out of line: it
+/// runs at most once per row, and a second copy of the expression inside the hot function would
+/// use up GCC's inlining budget there (xsimd's sin and exp helpers then stay calls in the loop).
+template <access A, class T, class Ev>
+NABLA_NOINLINE void run_tail(T* out, const Ev& ev, std::int64_t i, std::int64_t n) {
+    using V = simd::batch<T>;
+    alignas(64) T buf[simd::width<T>];
+    simd::store(buf, ev.template load_tail<A, V>(i, n - i));
+    std::copy_n(buf, n - i, out + i);
+}
+
 /// Inner loop over `n` elements of one row.
 template <access A, bool Simd, class T, class Ev>
 NABLA_INLINE void run_row(T* out, std::int64_t out_step, const Ev& ev, std::int64_t n) {
@@ -75,20 +86,10 @@ NABLA_INLINE void run_row(T* out, std::int64_t out_step, const Ev& ev, std::int6
         using V = simd::batch<T>;
         constexpr std::int64_t W = simd::width<T>;
         std::int64_t i = 0;
-        for (; i + 2 * W <= n; i += 2 * W) {
-            const V a = ev.template load<A, V>(i), b = ev.template load<A, V>(i + W);
-            simd::store(out + i, a);
-            simd::store(out + i + W, b);
-        }
-        if (i + W <= n) {
-            simd::store(out + i, ev.template load<A, V>(i));
-            i += W;
-        }
-        if (i < n) {
-            alignas(64) T buf[W];
-            simd::store(buf, ev.template load_tail<A, V>(i, n - i));
-            std::copy_n(buf, n - i, out + i);
-        }
+        // One copy of the body in the source; the compiler unrolls it twice after inlining.
+        NABLA_UNROLL_2
+        for (; i + W <= n; i += W) simd::store(out + i, ev.template load<A, V>(i));
+        if (i < n) run_tail<A>(out, ev, i, n);
     } else {
         if (out_step == 1)
             for (std::int64_t i = 0; i < n; ++i) out[i] = static_cast<T>(ev.template get<A>(i));
@@ -101,6 +102,23 @@ NABLA_INLINE void run_row(T* out, std::int64_t out_step, const Ev& ev, std::int6
 
 namespace nabla::eval {
 
+/// True when dst and every leaf of `e` are contiguous with dst's shape: `assign_flat` applies.
+template <class T, class E>
+NABLA_INLINE bool flat_layout(const target<T>& dst, const E& e) noexcept {
+    bool flat = is_contiguous(dst.sizes, dst.steps);
+    for_each_leaf(e, [&](const auto& l) { flat = flat && l.shape() == dst.sizes && l.is_contiguous(); });
+    return flat;
+}
+
+/// The flat loop: `n` elements of `e` into contiguous `out` (the caller has checked `flat_layout`).
+/// Its own function, kept out of `assign`: inside the one body that also holds the row loops,
+/// GCC stops inlining xsimd's out-of-line helpers (sin's range reduction) into the hot loop.
+template <class T, class E>
+NABLA_NOINLINE void assign_flat(T* out, const E& e, std::int64_t n) {
+    const evaluator<E> ev(e, nullptr, 1);
+    run_row<access::contiguous, simd_able<E, T>>(out, 1, ev, n);
+}
+
 /// Writes `e` (whose shape broadcasts to dst's) into dst, converting to T, in one fused loop.
 template <class T, class E>
 void assign(const target<T>& dst, const E& e) {
@@ -108,11 +126,8 @@ void assign(const target<T>& dst, const E& e) {
     if (n == 0) return;
     constexpr bool Simd = simd_able<E, T>;
 
-    bool flat = is_contiguous(dst.sizes, dst.steps);
-    for_each_leaf(e, [&](const auto& l) { flat = flat && l.shape() == dst.sizes && l.is_contiguous(); });
-    if (flat) {
-        const evaluator<E> ev(e, nullptr, 1);
-        run_row<access::contiguous, Simd>(dst.data, 1, ev, n);
+    if (flat_layout(dst, e)) {
+        assign_flat(dst.data, e, n);
         return;
     }
 

@@ -23,6 +23,10 @@ struct node : node_methods<node<Op, Es...>> {
     using compute_type = compute_type_t<Op, Es...>;
 
     node(Op o, std::tuple<Es...> a, nabla::shape s) : op(std::move(o)), args(std::move(a)), shape_(std::move(s)) {}
+    /// Builds the operands in place from `as...` (one handle copy per tensor operand, no tuple moves).
+    template <class... As>
+    node(Op o, const nabla::shape& s, std::in_place_t, As&&... as)
+        : op(std::move(o)), args(std::forward<As>(as)...), shape_(s) {}
 
     const nabla::shape& shape() const noexcept { return shape_; }
 

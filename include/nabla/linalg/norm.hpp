@@ -23,7 +23,12 @@ auto norm(const E& e, double p) {
     if constexpr (symbolic<E>) {  // inside grad: keep the norm in the graph
         return staged_norm<E, true>(norm(value_of(e), p), e, p, 0, false);
     } else {
-    if (p == 2) return tensor<T>(sqrt(sum(square(e))));
+    if (p == 2) {
+        tensor<T> s = sum(square(e));
+        if (s.requires_grad()) return tensor<T>(sqrt(s));  // recorded: a new node on the tape
+        s.copy_(sqrt(s));  // untracked: in place, one allocation fewer
+        return s;
+    }
     if (p == 1) return sum(abs(e));
     if (std::isinf(p) && p > 0) return amax(abs(e));
     if (!(p > 0)) throw error("norm: p must be positive, got " + std::to_string(p));
