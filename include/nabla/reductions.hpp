@@ -81,7 +81,7 @@ tensor<reduce_result_t<R, E>> reduce_mask(const E& e, unsigned mask, bool keepdi
     }
     tensor<A> out = empty<A>(l.out_shape);
     if (l.out_shape.empty()) *out.data() = R::template identity<A>();  // a full reduction: one element
-    else out.fill_(R::template identity<A>());
+    else eval::assign(out.target(), scalar<A>{R::template identity<A>()});
     eval::reduce(eval::target<A>{out.data(), in, l.steps}, e, R{});
     if constexpr (inexact_element<A>)
         if (kind == reduction_kind::mean) out.copy_(out / static_cast<double>(l.count));

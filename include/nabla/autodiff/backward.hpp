@@ -5,8 +5,9 @@
 /// drop their saved tensors afterwards, and a second pass throws as PyTorch does.
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <memory>
-#include <unordered_set>
 #include <vector>
 
 #include "../core/autograd.hpp"
@@ -20,7 +21,7 @@ namespace nabla {
 namespace autodiff {
 
 template <class T>
-void run_backward(const tensor<T>& root, const tensor<T>& seed, bool retain) {
+void run_backward(const tensor<T>& root, tensor<T> seed, bool retain) {
     const auto& meta = root.autograd();
     if (!meta || !meta->requires_grad)
         throw autograd_error("element 0 of tensors does not require grad and does not have a grad_fn");
@@ -32,25 +33,55 @@ void run_backward(const tensor<T>& root, const tensor<T>& seed, bool retain) {
         accumulate(root, seed);
         return;
     }
-    // Every node reachable from the root; creation order is a topological order.
+    // Every node reachable from the root; creation order is a topological order. Each pass has
+    // its own number (one counter for all threads), stamped on the nodes it reaches.
     // Owning pointers: releasing one node's saved tensors may drop the last reference to another.
-    std::vector<std::shared_ptr<nabla::detail::autograd_node>> order, stack{meta->grad_fn};
-    std::unordered_set<nabla::detail::autograd_node*> seen{meta->grad_fn.get()};
-    std::vector<nabla::detail::autograd_meta*> ins;
+    static std::atomic<std::uint64_t> passes{0};
+    const std::uint64_t pass = ++passes;
+    // Scratch vectors kept per thread (no allocation in a steady loop); a nested pass, if a
+    // node's backward ever ran one, takes fresh ones.
+    struct scratch {
+        std::vector<std::shared_ptr<nabla::detail::autograd_node>> order, stack;
+        std::vector<nabla::detail::autograd_meta*> ins;
+        bool busy = false;
+    };
+    thread_local scratch mine;
+    scratch fresh;
+    scratch& s = mine.busy ? fresh : mine;
+    s.busy = true;
+    struct done_t {
+        scratch& s;
+        ~done_t() {
+            s.order.clear();
+            s.stack.clear();
+            s.busy = false;
+        }
+    } done{s};
+    auto& order = s.order;
+    auto& stack = s.stack;
+    auto& ins = s.ins;
+    stack.push_back(meta->grad_fn);
+    meta->grad_fn->visited = pass;
     while (!stack.empty()) {
         auto n = std::move(stack.back());
         stack.pop_back();
         if (n->released)
             throw autograd_error(
                 "Trying to backward through the graph a second time (or directly access saved tensors after they have already been freed). Saved intermediate values of the graph are freed when you call .backward() or autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second time or if you need to access saved tensors after calling backward.");
-        order.push_back(n);
         ins.clear();
         n->inputs(ins);
         for (auto* m : ins)
-            if (m->grad_fn && seen.insert(m->grad_fn.get()).second) stack.push_back(m->grad_fn);
+            if (m->grad_fn && m->grad_fn->visited != pass) {
+                m->grad_fn->visited = pass;
+                stack.push_back(m->grad_fn);
+            }
+        order.push_back(std::move(n));
     }
-    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a->sequence > b->sequence; });
-    meta->grad_fn->pending = std::make_shared<tensor<T>>(seed.clone());
+    if (order.size() > 1)
+        std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a->sequence > b->sequence; });
+    // The seed becomes the root's pending gradient as it is: nothing accumulates into the root's
+    // slot (no node of the graph reads the root), and backward() made it for this pass.
+    meta->grad_fn->pending = std::make_shared<tensor<T>>(std::move(seed));
     for (const auto& n : order) {
         if (!n->pending) continue;
         const std::shared_ptr<void> g = std::move(n->pending);

@@ -18,6 +18,7 @@
 ///     nb::tensor<float> g = nb::grad(f)(x);               // 4 * x
 ///     auto [ga, gb] = nb::grad([](auto a, auto b) { return (a * b + nb::exp(a)).sum(); })(a, b);
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <concepts>
@@ -81,9 +82,13 @@ struct gradients {
     template <std::size_t I>
     auto& buffer() {
         using T = std::tuple_element_t<I, std::tuple<Ts...>>;
-        if (!touched[I]) eval::assign(std::get<I>(g).target(), scalar<T>{T(-0.0)});
+        auto& t = std::get<I>(g);
+        if (!touched[I]) {
+            if (t.is_contiguous()) std::fill_n(t.data(), t.numel(), T(-0.0));  // a fresh buffer: no loop plan
+            else eval::assign(t.target(), scalar<T>{T(-0.0)});
+        }
         touched[I] = true;
-        return std::get<I>(g);
+        return t;
     }
     /// Arguments that f ignored get zero gradients (as torch.func.grad).
     void finish() {
@@ -192,7 +197,8 @@ void backprop(const E& e, const G& seed, S& sink) {
                         tensor<T>* buf;
                         if constexpr (is_var<L>::value) buf = &sink.template buffer<L::index>();
                         else buf = &(staged_adj[K] = full<T>(leaf.shape(), T(-0.0)));
-                        sinks[K] = {buf->data(), broadcast_strides(leaf.shape(), buf->strides(), sizes)};
+                        sinks[K] = {buf->data(), leaf.shape() == sizes ? buf->strides()
+                                                                        : broadcast_strides(leaf.shape(), buf->strides(), sizes)};
                     }
                 }(),
                 ...);

@@ -30,7 +30,8 @@ void reduction_rule(nabla::detail::reduction_kind kind, const E& input, const te
                     const shape& keep, K&& k) {
     using R = nabla::detail::reduction_kind;
     // The output gradient and value, shaped with the reduced dims kept so that they broadcast back.
-    const tensor<T> gk = g.reshape(keep);
+    // (A one-element g of a full reduction broadcasts as it is.)
+    const tensor<T> gk = g.dim() == 0 ? g : g.reshape(keep);
     switch (kind) {
         case R::sum: k(gk); break;
         case R::mean: {

@@ -8,6 +8,7 @@
 /// their own nodes. Nodes are owned by the tensors they produced (as in PyTorch), so a graph
 /// lives exactly as long as something can still reach it; graphs on different threads never meet.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 
 #include "../core/autograd.hpp"
 #include "../eval/reduce.hpp"
+#include "../eval/reverse_region.hpp"
 #include "../ops/reductions.hpp"
 #include "../tensor.hpp"
 #include "names.hpp"
@@ -25,16 +27,23 @@
 
 namespace nabla::autodiff {
 
+/// The gradient slot that `t` feeds (allocated, zero, on first use): its `.grad()` if it is a
+/// leaf, else the pending gradient of the node that made it.
+template <class T>
+tensor<T>& grad_slot(const tensor<T>& t) {
+    const auto& meta = t.autograd();
+    std::shared_ptr<void>& slot = meta->grad_fn ? meta->grad_fn->pending : meta->grad;
+    if (!slot) slot = std::make_shared<tensor<T>>(zeros<T>(t.shape()));
+    return *static_cast<tensor<T>*>(slot.get());
+}
+
 /// Adds `adj` (an expression whose shape broadcasts from t's shape) into the gradient slot that
 /// `t` feeds: its `.grad()` if it is a leaf, else the pending gradient of the node that made it.
 /// Broadcast dimensions are summed in the same fused pass.
 template <class T, class A>
 void accumulate(const tensor<T>& t, const A& adj, const shape& region = {}) {
-    const auto& meta = t.autograd();
-    if (!meta || !meta->requires_grad) return;
-    std::shared_ptr<void>& slot = meta->grad_fn ? meta->grad_fn->pending : meta->grad;
-    if (!slot) slot = std::make_shared<tensor<T>>(zeros<T>(t.shape()));
-    tensor<T>& dst = *static_cast<tensor<T>*>(slot.get());
+    if (!t.requires_grad()) return;
+    tensor<T>& dst = grad_slot(t);
     // The adjoint may be smaller than the leaf (a reduction's seed), or larger (broadcast operands);
     // it stands for every element of the expression it came from (`region`), so a leaf broadcast
     // in that expression sums over all of them even where the adjoint itself is constant.
@@ -42,10 +51,65 @@ void accumulate(const tensor<T>& t, const A& adj, const shape& region = {}) {
     eval::reduce(eval::target<T>{dst.data(), s, broadcast_strides(dst.shape(), dst.strides(), s)}, adj, ops::sum_op{});
 }
 
+/// Leaves of E that can take a gradient in the fused kernel: tensors of the region's type T
+/// reached through differentiable operands (whether they require grad is known at run time).
+template <class E, class T>
+constexpr auto tape_leaves() {
+    std::array<bool, eval::leaf_count<E>> m{};
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        ((m[K] = differentiable_path<K, E> &&
+                 std::is_same_v<std::remove_cvref_t<decltype(leaf_at<K>(std::declval<const E&>()))>, tensor<T>>),
+         ...);
+    }(std::make_index_sequence<eval::leaf_count<E>>{});
+    return m;
+}
+
+/// The fused kernel applies when the seed and every differentiable floating leaf hold E's type.
+template <class E, class G>
+inline constexpr bool tape_fused = [] {
+    using T = value_t<E>;
+    if (!floating_element<T> || !std::is_same_v<value_t<G>, T>) return false;
+    constexpr auto m = tape_leaves<E, T>();
+    bool ok = true;
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+        // (dual-number leaves, e.g. a mask computed from duals, keep the per-leaf loops)
+        ((ok = ok && !is_dual_element<value_t<decltype(leaf_at<K>(std::declval<const E&>()))>> &&
+               (m[K] || !differentiable_path<K, E> ||
+                !floating_element<value_t<decltype(leaf_at<K>(std::declval<const E&>()))>>)),
+         ...);
+    }(std::make_index_sequence<eval::leaf_count<E>>{});
+    return ok;
+}();
+
 /// Runs the static reverse pass of `e` for the seed `seed` (shape broadcastable to e's) and
-/// accumulates each leaf's contribution.
+/// accumulates each leaf's contribution: one fused loop for all leaves (eval/reverse_region.hpp)
+/// when they share the expression's type, else one fused loop per leaf.
 template <class E, class G>
 void propagate(const E& e, const G& seed) {
+    if constexpr (tape_fused<E, G>) {
+        using T = value_t<E>;
+        constexpr std::size_t LE = eval::leaf_count<E>;
+        constexpr auto mask = tape_leaves<E, T>();
+        const shape sizes = broadcast_shapes(e.shape(), shape_of(seed));
+        std::array<eval::sink<T>, LE> sinks{};
+        bool any = false;
+        [&]<std::size_t... K>(std::index_sequence<K...>) {
+            (
+                [&] {
+                    if constexpr (mask[K]) {
+                        const auto& leaf = leaf_at<K>(e);
+                        if (!leaf.requires_grad()) return;
+                        tensor<T>& buf = grad_slot(leaf);
+                        sinks[K] = {buf.data(), leaf.shape() == sizes ? buf.strides()
+                                                                      : broadcast_strides(leaf.shape(), buf.strides(), sizes)};
+                        any = true;
+                    }
+                }(),
+                ...);
+        }(std::make_index_sequence<LE>{});
+        if (any) eval::reverse_region<mask, T>(e, seed, sizes, sinks);
+        return;
+    }
     [&]<std::size_t... K>(std::index_sequence<K...>) {
         (
             [&] {

@@ -31,6 +31,7 @@ struct autograd_node {
     virtual void release() = 0;
 
     std::uint64_t sequence = 0;     ///< creation order: a topological order of the graph
+    std::uint64_t visited = 0;      ///< the last backward pass that reached this node
     bool released = false;
     std::shared_ptr<void> pending;  ///< gradient of the output accumulated during a backward pass
 };

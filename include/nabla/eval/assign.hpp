@@ -126,6 +126,12 @@ void assign(const target<T>& dst, const E& e) {
     if (n == 0) return;
     constexpr bool Simd = simd_able<E, T>;
 
+    if constexpr (detail::is_scalar_operand<E>::value) {  // a fill: fill_, zeros, full
+        if (is_contiguous(dst.sizes, dst.steps)) {
+            std::fill_n(dst.data, n, static_cast<T>(e.value));
+            return;
+        }
+    }
     if (flat_layout(dst, e)) {
         assign_flat(dst.data, e, n);
         return;

@@ -14,6 +14,7 @@
 #include "../expr/node.hpp"
 #include "../ops/math.hpp"
 #include "simd.hpp"
+#include "simd_math.hpp"
 
 namespace nabla::eval {
 

@@ -11,6 +11,7 @@
 /// broadcast on, so contributions there add up. Which leaves are active is the caller's choice
 /// (a compile-time mask); the others only supply values.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -123,15 +124,87 @@ NABLA_INLINE void backward(const Ev& ev, const VT& vt, const Adj& adj, Add& add)
 
 }  // namespace reverse_detail
 
+namespace reverse_detail {
+
+// The common case: every leaf and every sink contiguous with the loop's shape, and the seed
+// either the same (a tensor `gp`) or one value `g0` for all elements (the seed of a full
+// reduction). One flat loop, no strides; out of line so the body inlines fully.
+template <auto Mask, class T, class E, std::size_t LE>
+NABLA_NOINLINE void reverse_flat(const E& e, const T* gp, T g0, std::int64_t n, const std::array<T*, LE>& out) {
+    const evaluator<E> ev(e, nullptr, 1);
+    constexpr access A = access::contiguous;
+    if constexpr (simd_able<E, T>) {
+        using V = simd::batch<T>;
+        constexpr std::int64_t W = simd::width<T>;
+        const V gs(g0);
+        for (std::int64_t i = 0; i < n; i += W) {
+            const std::int64_t m = std::min<std::int64_t>(W, n - i);
+            const auto vt = forward<A, true, V>(ev, i, m);
+            V g = gs;
+            if (gp && m == W) {
+                g = simd::load(gp + i);
+            } else if (gp) {
+                alignas(64) T buf[W] = {};
+                std::copy_n(gp + i, m, buf);
+                g = simd::load_aligned(buf);
+            }
+            auto add = [&]<std::size_t K>(const V& a) {
+                if (!out[K]) return;
+                if (m == W) {
+                    simd::store(out[K] + i, V(simd::load(out[K] + i) + a));
+                } else {
+                    alignas(64) T buf[W];
+                    simd::store_aligned(buf, a);
+                    for (std::int64_t j = 0; j < m; ++j) out[K][i + j] += buf[j];
+                }
+            };
+            backward<Mask, 0, E>(ev, vt, g, add);
+        }
+    } else {
+        for (std::int64_t i = 0; i < n; ++i) {
+            const auto vt = forward<A, false, T>(ev, i, 1);
+            const T g = gp ? gp[i] : g0;
+            auto add = [&]<std::size_t K>(const auto& a) {
+                if (out[K]) out[K][i] += static_cast<T>(a);
+            };
+            backward<Mask, 0, E>(ev, vt, g, add);
+        }
+    }
+}
+
+}  // namespace reverse_detail
+
 /// Adds to sink K the adjoint of active leaf K of `e`, for the seed `seed` (the adjoint of e,
 /// an expression whose shape broadcasts with e's; `sizes` is the broadcast of both).
-/// `Mask[K]`: leaf K is active (its sink must be non-null).
+/// `Mask[K]`: leaf K may be active (its adjoint is computed); a null sink skips it at run time
+/// (the tape knows only then which leaves require grad).
 template <auto Mask, class T, class E, class G>
 void reverse_region(const E& e, const G& seed, const shape& sizes, const std::array<sink<T>, leaf_count<E>>& sinks) {
     constexpr std::size_t LE = leaf_count<E>, LG = leaf_count<G>, N = LE + LG + LE;
     const std::int64_t total = sizes.numel();
     if (total == 0) return;
     constexpr bool Simd = simd_able<E, T> && simd_able<G, T>;
+
+    // The flat case, checked without building a loop plan.
+    if constexpr (std::is_same_v<value_t<G>, T>) {
+        bool flat = true;
+        for_each_leaf(e, [&](const auto& l) { flat = flat && l.shape() == sizes && l.is_contiguous(); });
+        for (std::size_t j = 0; j < LE && flat; ++j)
+            if (sinks[j].data) flat = is_contiguous(sizes, sinks[j].steps);
+        const std::int64_t gn = shape_of(seed).numel();
+        bool same = false;
+        if constexpr (leaf_expression<G>) same = seed.shape() == sizes && seed.is_contiguous();
+        if (flat && (gn == 1 || same)) {
+            std::array<T*, LE> out{};
+            for (std::size_t j = 0; j < LE; ++j) out[j] = sinks[j].data;
+            const T* gp = nullptr;
+            T g0{};
+            if (gn == 1) g0 = static_cast<T>(evaluator<G>(seed, nullptr, 1).template get<access::contiguous>(0));
+            else if constexpr (leaf_expression<G>) gp = seed.data();
+            reverse_detail::reverse_flat<Mask, T>(e, gp, g0, total, out);
+            return;
+        }
+    }
 
     loop_plan<N> p;
     const int rank = sizes.size();
@@ -181,6 +254,7 @@ void reverse_region(const E& e, const G& seed, const shape& sizes, const std::ar
                     const auto vt = reverse_detail::forward<A, true, V>(ev, i, n);
                     const V g = n < W ? gv.template load_tail<A, V>(i, n) : gv.template load<A, V>(i);
                     auto add = [&]<std::size_t K>(const V& a) {
+                        if (!row[K]) return;
                         if (p.stride[LE + LG + K][outer] == 0) {
                             if (n == W) acc[K] += a;
                             else {
@@ -206,7 +280,9 @@ void reverse_region(const E& e, const G& seed, const shape& sizes, const std::ar
                 for (std::int64_t i = 0; i < inner_n; ++i) {
                     const auto vt = reverse_detail::forward<A, false, T>(ev, i, 1);
                     const T g = static_cast<T>(gv.template get<A>(i));
-                    auto add = [&]<std::size_t K>(const auto& a) { row[K][i * p.stride[LE + LG + K][outer]] += static_cast<T>(a); };
+                    auto add = [&]<std::size_t K>(const auto& a) {
+                        if (row[K]) row[K][i * p.stride[LE + LG + K][outer]] += static_cast<T>(a);
+                    };
                     reverse_detail::backward<Mask, 0, E>(ev, vt, g, add);
                 }
             }

@@ -26,7 +26,8 @@ auto norm(const E& e, double p) {
     if (p == 2) {
         tensor<T> s = sum(square(e));
         if (s.requires_grad()) return tensor<T>(sqrt(s));  // recorded: a new node on the tape
-        s.copy_(sqrt(s));  // untracked: in place, one allocation fewer
+        using std::sqrt;  // untracked: the root of the one element, in place (duals: found by ADL)
+        *s.data() = static_cast<T>(sqrt(*s.data()));
         return s;
     }
     if (p == 1) return sum(abs(e));
