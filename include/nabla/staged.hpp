@@ -39,6 +39,14 @@ struct reshape { shape s; template <class T> tensor<T> operator()(const tensor<T
 template <class E, class V>
 struct staged_view;
 
+namespace detail {
+/// One counter for every kind of staged node on this thread.
+inline std::uint64_t next_staged_seq() noexcept {
+    thread_local std::uint64_t n = 0;
+    return ++n;
+}
+}  // namespace detail
+
 /// What every staged node (and `var`) offers: the leaf interface the evaluators read, the value
 /// computed when it was built, and views that stay in the graph.
 template <class D, element Elem>
@@ -48,7 +56,7 @@ struct staged_base : expr_methods<D> {
     using nabla_symbolic_tag = void;
     using value_type = Elem;
 
-    explicit staged_base(tensor<Elem> v) : value_(std::move(v)) {}
+    explicit staged_base(tensor<Elem> v) : value_(std::move(v)), seq_(detail::next_staged_seq()) {}
 
     const nabla::shape& shape() const noexcept { return value_.shape(); }
     const nabla::strides& strides() const noexcept { return value_.strides(); }
@@ -62,6 +70,9 @@ struct staged_base : expr_methods<D> {
         return none;
     }
 
+    /// Creation order of staged nodes on this thread (copies of a node share it): the static
+    /// reverse pass visits each node once, newest first, with the sum of its adjoints.
+    std::uint64_t seq() const noexcept { return seq_; }
     /// The value computed in the forward pass (a plain tensor, outside the graph).
     const tensor<Elem>& value() const noexcept { return value_; }
     tensor<Elem> detach() const { return value_.detach(); }
@@ -88,6 +99,7 @@ private:
         return staged_view<D, V>(std::move(out), this->self(), std::move(v));
     }
     tensor<Elem> value_;
+    std::uint64_t seq_;
 };
 
 /// Argument I of a function being differentiated by `grad`.

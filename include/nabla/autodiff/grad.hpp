@@ -23,9 +23,12 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "../core/autograd.hpp"
 #include "../core/error.hpp"
@@ -57,49 +60,6 @@ void add_to(tensor<T>& dst, bool& touched, const A& adj, const shape& region = {
     }
     touched = true;
 }
-
-/// `adj` summed to `s`, as a new tensor.
-template <class T, class A>
-tensor<T> sum_to(const A& adj, const shape& s) {
-    if constexpr (std::is_same_v<A, tensor<T>>)
-        if (adj.shape() == s) return adj;
-    tensor<T> out = empty<T>(s);
-    bool touched = false;
-    add_to(out, touched, adj);
-    return out;
-}
-
-/// The gradients being accumulated, one per argument of f.
-template <class... Ts>
-struct gradients {
-    std::tuple<tensor<Ts>...> g;
-    std::array<bool, sizeof...(Ts)> touched{};
-
-    template <std::size_t I, class A>
-    void add(const A& adj, const shape& region = {}) { add_to(std::get<I>(g), touched[I], adj, region); }
-    /// Gradient I, cleared to -0 (the additive identity: -0 + x is x, signed zeros included) if
-    /// nothing was added yet, for a kernel that adds into it.
-    template <std::size_t I>
-    auto& buffer() {
-        using T = std::tuple_element_t<I, std::tuple<Ts...>>;
-        auto& t = std::get<I>(g);
-        if (!touched[I]) {
-            if (t.is_contiguous()) std::fill_n(t.data(), t.numel(), T(-0.0));  // a fresh buffer: no loop plan
-            else eval::assign(t.target(), scalar<T>{T(-0.0)});
-        }
-        touched[I] = true;
-        return t;
-    }
-    /// Arguments that f ignored get zero gradients (as torch.func.grad).
-    void finish() {
-        [&]<std::size_t... I>(std::index_sequence<I...>) {
-            ((touched[I] ? void() : (void)eval::assign(std::get<I>(g).target(), scalar<Ts>{Ts(0)})), ...);
-        }(std::index_sequence_for<Ts...>{});
-    }
-};
-
-template <class E, class G, class S>
-void backprop(const E& e, const G& seed, S& sink);
 
 /// Which leaves of E take an adjoint: symbolic ones reached through differentiable operands.
 template <class E>
@@ -171,6 +131,87 @@ void staged_backward(const staged_norm<E, Full>& n, const tensor<T>& g, K&& k) {
     else k(pow(s(pow(abs(x), n.p)), 1 / n.p), g);
 }
 
+template <class E, class G, class S>
+void backprop(const E& e, const G& seed, S& sink);
+
+/// The gradients being accumulated, one per argument of f, and the adjoints of the staged
+/// nodes not yet passed on. A staged node may feed several consumers (the graph is a DAG: `h`
+/// in `f(h) + g(h)`); its adjoints are summed in one buffer and the node is differentiated once,
+/// after every consumer, i.e. in reverse creation order (`drain`).
+template <class... Ts>
+struct gradients {
+    std::tuple<tensor<Ts>...> g;
+    std::array<bool, sizeof...(Ts)> touched{};
+
+    struct deferred_base {
+        std::uint64_t seq = 0;
+        virtual ~deferred_base() = default;
+        virtual void run(gradients& sink) = 0;
+    };
+    template <class L, class T>
+    struct deferred final : deferred_base {
+        deferred(const L& n, tensor<T> a) : node(n), adj(std::move(a)) {}
+        void run(gradients& sink) override {
+            staged_backward(node, adj, [&](const auto& input, const auto& s) { backprop(input, s, sink); });
+        }
+        L node;  // by value: the backward of a norm builds temporary staged nodes
+        tensor<T> adj;
+    };
+    std::vector<std::unique_ptr<deferred_base>> pending;
+
+    /// The adjoint buffer of staged node `n` (cleared to -0 when first asked for), to add into.
+    template <class T, class L>
+    tensor<T>& staged_buffer(const L& n) {
+        for (auto& p : pending)
+            if (p->seq == n.seq()) return static_cast<deferred<L, T>*>(p.get())->adj;
+        auto d = std::make_unique<deferred<L, T>>(n, full<T>(n.shape(), T(-0.0)));
+        d->seq = n.seq();
+        tensor<T>& buf = d->adj;
+        pending.push_back(std::move(d));
+        return buf;
+    }
+    /// Starts the pass at staged node `n` with the adjoint `g` (taken as the node's buffer).
+    template <class L, class T>
+    void start(const L& n, tensor<T> g) {
+        auto d = std::make_unique<deferred<L, T>>(n, std::move(g));
+        d->seq = n.seq();
+        pending.push_back(std::move(d));
+    }
+    /// Differentiates the staged nodes reached so far, newest first (each once); they may
+    /// reach older ones.
+    void drain() {
+        while (!pending.empty()) {
+            auto newest = std::max_element(pending.begin(), pending.end(),
+                                           [](const auto& a, const auto& b) { return a->seq < b->seq; });
+            std::unique_ptr<deferred_base> d = std::move(*newest);
+            pending.erase(newest);
+            d->run(*this);
+        }
+    }
+
+    template <std::size_t I, class A>
+    void add(const A& adj, const shape& region = {}) { add_to(std::get<I>(g), touched[I], adj, region); }
+    /// Gradient I, cleared to -0 (the additive identity: -0 + x is x, signed zeros included) if
+    /// nothing was added yet, for a kernel that adds into it.
+    template <std::size_t I>
+    auto& buffer() {
+        using T = std::tuple_element_t<I, std::tuple<Ts...>>;
+        auto& t = std::get<I>(g);
+        if (!touched[I]) {
+            if (t.is_contiguous()) std::fill_n(t.data(), t.numel(), T(-0.0));  // a fresh buffer: no loop plan
+            else eval::assign(t.target(), scalar<T>{T(-0.0)});
+        }
+        touched[I] = true;
+        return t;
+    }
+    /// Arguments that f ignored get zero gradients (as torch.func.grad).
+    void finish() {
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            ((touched[I] ? void() : (void)eval::assign(std::get<I>(g).target(), scalar<Ts>{Ts(0)})), ...);
+        }(std::index_sequence_for<Ts...>{});
+    }
+};
+
 /// The static reverse pass: hands `seed`, the gradient of `e` (an expression broadcastable to
 /// e's shape), down to the arguments of f.
 template <class E, class G, class S>
@@ -187,7 +228,6 @@ void backprop(const E& e, const G& seed, S& sink) {
         constexpr auto mask = active_leaves<E>();
         const shape sizes = broadcast_shapes(e.shape(), shape_of(seed));
         std::array<eval::sink<T>, LE> sinks{};
-        std::array<tensor<T>, LE> staged_adj{};
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             (
                 [&] {
@@ -196,7 +236,7 @@ void backprop(const E& e, const G& seed, S& sink) {
                         using L = std::remove_cvref_t<decltype(leaf)>;
                         tensor<T>* buf;
                         if constexpr (is_var<L>::value) buf = &sink.template buffer<L::index>();
-                        else buf = &(staged_adj[K] = full<T>(leaf.shape(), T(-0.0)));
+                        else buf = &sink.template staged_buffer<T>(leaf);  // passed on later (drain)
                         sinks[K] = {buf->data(), leaf.shape() == sizes ? buf->strides()
                                                                         : broadcast_strides(leaf.shape(), buf->strides(), sizes)};
                     }
@@ -204,17 +244,6 @@ void backprop(const E& e, const G& seed, S& sink) {
                 ...);
         }(std::make_index_sequence<LE>{});
         eval::reverse_region<mask, T>(e, seed, sizes, sinks);
-        [&]<std::size_t... K>(std::index_sequence<K...>) {
-            (
-                [&] {
-                    if constexpr (mask[K]) {
-                        const auto& leaf = leaf_at<K>(e);
-                        if constexpr (!is_var<std::remove_cvref_t<decltype(leaf)>>::value)
-                            staged_backward(leaf, staged_adj[K], [&](const auto& input, const auto& s) { backprop(input, s, sink); });
-                    }
-                }(),
-                ...);
-        }(std::make_index_sequence<LE>{});
     } else if constexpr (nabla::detail::is_node<E>::value) {
         // Mixed element types: the adjoint of each symbolic leaf is one expression (the seed
         // times the partials on the path), evaluated in its own fused loop.
@@ -228,18 +257,17 @@ void backprop(const E& e, const G& seed, S& sink) {
                         const auto& leaf = leaf_at<K>(e);
                         if constexpr (is_var<L>::value) sink.template add<L::index>(adj, e.shape());
                         else {
-                            tensor<value_t<L>> a = empty<value_t<L>>(leaf.shape());
-                            bool touched = false;
-                            add_to(a, touched, adj, e.shape());
-                            staged_backward(leaf, a, [&](const auto& input, const auto& s) { backprop(input, s, sink); });
+                            bool touched = true;  // add to what other consumers gave
+                            add_to(sink.template staged_buffer<value_t<L>>(leaf), touched, adj, e.shape());
                         }
                     }
                 }(),
                 ...);
         }(std::make_index_sequence<eval::leaf_count<E>>{});
     } else {
-        using T = value_t<E>;
-        staged_backward(e, sum_to<T>(seed, e.shape()), [&](const auto& input, const auto& s) { backprop(input, s, sink); });
+        using T = value_t<E>;  // a staged node
+        bool touched = true;
+        add_to(sink.template staged_buffer<T>(e), touched, seed);
     }
 }
 
@@ -289,7 +317,9 @@ auto static_grad(const F& f, const tensor<Ts>&... xs) {
         using T = value_t<R>;
         if (out.shape().numel() != 1) throw autograd_error("grad can be implicitly created only for scalar outputs");
         gradients<Ts...> sink{{empty<Ts>(xs.shape())...}};
-        backprop(out, tensor<T>(T(1)), sink);
+        if constexpr (leaf_expression<R> && !is_var<R>::value) sink.start(out, tensor<T>(T(1)));  // a staged node: no copy of the seed
+        else backprop(out, tensor<T>(T(1)), sink);
+        sink.drain();
         sink.finish();
         if constexpr (WithValue) return std::pair{tensor<T>(out), unpack(std::move(sink.g))};
         else return unpack(std::move(sink.g));
@@ -350,6 +380,7 @@ auto jacobian(F f) {
             flat_seed[i] = U(1);
             autodiff::gradients<T> sink{{empty<T>(x.shape())}};
             autodiff::backprop(out, seed, sink);
+            sink.drain();
             sink.finish();
             rows[i] = std::get<0>(sink.g).reshape({-1});
             flat_seed[i] = U(0);
