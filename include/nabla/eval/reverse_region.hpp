@@ -81,7 +81,7 @@ NABLA_INLINE auto forward(const Ev& ev, std::int64_t i, std::int64_t n) {
             if constexpr (Simd) return V(math::invoke(ev.op(), std::get<I>(kids).y...));
             else return static_cast<typename Ev::compute_type>(math::invoke(ev.op(), arg<I, Ev>(std::get<I>(kids).y)...));
         }(std::make_index_sequence<std::tuple_size_v<decltype(kids)>>{});
-        return vtree<decltype(y), decltype(kids)>{y, kids};
+        return vtree<decltype(y), decltype(kids)>{y, std::move(kids)};
     } else {
         if constexpr (!Simd) return vtree<typename Ev::value_type, std::tuple<>>{ev.template get<A>(i), {}};
         else if (n < static_cast<std::int64_t>(V::size)) return vtree<V, std::tuple<>>{ev.template load_tail<A, V>(i, n), {}};
@@ -126,43 +126,60 @@ NABLA_INLINE void backward(const Ev& ev, const VT& vt, const Adj& adj, Add& add)
 
 namespace reverse_detail {
 
+// One batch (Full: W elements) or the last, partial one (m < W elements, through buffers) of
+// the flat case: the value tree, then every active leaf's adjoint added into its output.
+template <auto Mask, bool Full, class V, class E, class Ev, class T, std::size_t LE>
+NABLA_INLINE void reverse_flat_step(const Ev& ev, const T* gp, const V& gs, std::int64_t i, std::int64_t m,
+                                    const std::array<T*, LE>& out) {
+    constexpr access A = access::contiguous;
+    constexpr std::int64_t W = V::size;
+    const auto vt = forward<A, true, V>(ev, i, Full ? W : m);
+    V g = gs;
+    if (gp) {
+        if constexpr (Full) {
+            g = simd::load(gp + i);
+        } else {
+            alignas(64) T buf[W] = {};
+            std::copy_n(gp + i, m, buf);
+            g = simd::load_aligned(buf);
+        }
+    }
+    auto add = [&]<std::size_t K>(const V& a) {
+        if (!out[K]) return;  // a leaf that does not require grad (tape)
+        if constexpr (Full) {
+            simd::store(out[K] + i, V(simd::load(out[K] + i) + a));
+        } else {
+            alignas(64) T buf[W];
+            simd::store_aligned(buf, a);
+            for (std::int64_t j = 0; j < m; ++j) out[K][i + j] += buf[j];
+        }
+    };
+    backward<Mask, 0, E>(ev, vt, g, add);
+}
+
+template <auto Mask, class V, class E, class Ev, class T, std::size_t LE>
+NABLA_NOINLINE void reverse_flat_tail(const Ev& ev, const T* gp, const V& gs, std::int64_t i, std::int64_t m,
+                                      const std::array<T*, LE>& out) {
+    reverse_flat_step<Mask, false, V, E>(ev, gp, gs, i, m, out);
+}
+
 // The common case: every leaf and every sink contiguous with the loop's shape, and the seed
 // either the same (a tensor `gp`) or one value `g0` for all elements (the seed of a full
-// reduction). One flat loop, no strides; out of line so the body inlines fully.
+// reduction). One flat loop, no strides; out of line so the body inlines fully, the last
+// partial batch out of line too (one copy of the body in the hot function).
 template <auto Mask, class T, class E, std::size_t LE>
 NABLA_NOINLINE void reverse_flat(const E& e, const T* gp, T g0, std::int64_t n, const std::array<T*, LE>& out) {
     const evaluator<E> ev(e, nullptr, 1);
-    constexpr access A = access::contiguous;
     if constexpr (simd_able<E, T>) {
         using V = simd::batch<T>;
         constexpr std::int64_t W = simd::width<T>;
         const V gs(g0);
-        for (std::int64_t i = 0; i < n; i += W) {
-            const std::int64_t m = std::min<std::int64_t>(W, n - i);
-            const auto vt = forward<A, true, V>(ev, i, m);
-            V g = gs;
-            if (gp && m == W) {
-                g = simd::load(gp + i);
-            } else if (gp) {
-                alignas(64) T buf[W] = {};
-                std::copy_n(gp + i, m, buf);
-                g = simd::load_aligned(buf);
-            }
-            auto add = [&]<std::size_t K>(const V& a) {
-                if (!out[K]) return;
-                if (m == W) {
-                    simd::store(out[K] + i, V(simd::load(out[K] + i) + a));
-                } else {
-                    alignas(64) T buf[W];
-                    simd::store_aligned(buf, a);
-                    for (std::int64_t j = 0; j < m; ++j) out[K][i + j] += buf[j];
-                }
-            };
-            backward<Mask, 0, E>(ev, vt, g, add);
-        }
+        std::int64_t i = 0;
+        for (; i + W <= n; i += W) reverse_flat_step<Mask, true, V, E>(ev, gp, gs, i, W, out);
+        if (i < n) reverse_flat_tail<Mask, V, E>(ev, gp, gs, i, n - i, out);
     } else {
         for (std::int64_t i = 0; i < n; ++i) {
-            const auto vt = forward<A, false, T>(ev, i, 1);
+            const auto vt = forward<access::contiguous, false, T>(ev, i, 1);
             const T g = gp ? gp[i] : g0;
             auto add = [&]<std::size_t K>(const auto& a) {
                 if (out[K]) out[K][i] += static_cast<T>(a);
