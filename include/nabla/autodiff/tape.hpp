@@ -3,8 +3,8 @@
 /// The runtime tape, with PyTorch's semantics. Evaluating an expression that reads a tensor
 /// requiring grad records ONE node, however long the expression; the node saves the expression
 /// (its leaves are tensor handles: no intermediates are kept) and its backward runs the static
-/// reverse pass (reverse.hpp) — one fused loop per input that needs a gradient, summing
-/// broadcast dimensions back in the same pass. Reductions, scans, products and views record
+/// reverse pass — one fused loop for all inputs that need a gradient (eval/reverse_region.hpp),
+/// summing broadcast dimensions back in the same pass. Reductions, scans, products and views record
 /// their own nodes. Nodes are owned by the tensors they produced (as in PyTorch), so a graph
 /// lives exactly as long as something can still reach it; graphs on different threads never meet.
 
