@@ -239,12 +239,14 @@ template <expression E> auto cumsum(const E& e, std::int64_t dim) {
 /// Inclusive cumulative product along `dim`.
 template <expression E> auto cumprod(const E& e, std::int64_t dim) {
     using A = detail::reduce_result_t<ops::prod_op, E>;
+    static_assert(!symbolic<E>,
+                  "nabla::grad(f): cumprod has no rule in the static pass yet (its value would be taken as a "
+                  "constant); write f with nb::tensor<T> parameters to differentiate it on the tape");
     const int d = wrap_dim(dim, e.shape().size());
-    if constexpr (floating_element<A>)
-        if (detail::grad_mode() && tensor<A>::any_requires_grad(e))
-            throw autograd_error("cumprod: gradients are not supported by nabla yet; compute it under nb::no_grad_guard");
     tensor<A> out = empty<A>(e.shape());
     eval::scan(out.target(), e, d, ops::prod_op{});
+    if constexpr (floating_element<A> && !symbolic<E>)
+        if (detail::grad_mode() && tensor<A>::any_requires_grad(e)) detail::record_cumprod(out, e, d);
     return out;
 }
 

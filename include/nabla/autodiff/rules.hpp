@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "../core/autograd.hpp"
+#include "../eval/scan.hpp"
 #include "../linalg/products.hpp"
 #include "../reductions.hpp"
 #include "../tensor.hpp"
@@ -74,6 +75,25 @@ template <class T>
 tensor<T> cumsum_rule(const tensor<T>& g, int dim) {
     if (g.dim() == 0) return g;
     return flip_view(tensor<T>(cumsum(flip_view(g, dim), dim)), dim);
+}
+
+/// Cumulative product along `dim`, y = cumprod(x): the input's gradient from x, y and the output's
+/// gradient g, row by row along `dim` (eval::cumprod_backward_rows; zeros in x are handled).
+template <class T>
+tensor<T> cumprod_rule(const tensor<T>& x, const tensor<T>& y, const tensor<T>& g, int dim) {
+    if (x.dim() == 0) return g;
+    const int rank = x.dim();
+    shape order, back = shape::filled(rank, 0);
+    for (int d = 0; d < rank; ++d)
+        if (d != dim) order.push_back(d);
+    order.push_back(dim);
+    for (int k = 0; k < rank; ++k) back[order[k]] = k;
+    const tensor<T> xs = x.permute(order).contiguous(), ys = y.permute(order).contiguous(),
+                    gs = g.permute(order).contiguous();
+    tensor<T> out = empty<T>(xs.shape());
+    const std::int64_t n = x.shape()[dim];
+    if (n > 0) eval::cumprod_backward_rows(out.data(), xs.data(), ys.data(), gs.data(), out.numel() / n, n);
+    return out.permute(back).contiguous();
 }
 
 /// Matrix products c = a b: d(a b) = da b + a db, so ga = g b^T and gb = a^T g. Gradients of

@@ -175,6 +175,27 @@ struct scan_node final : nabla::detail::autograd_node {
     int dim;
 };
 
+/// A recorded cumulative product: its backward needs the input's value (recomputed from the
+/// saved expression) and the output's (saved).
+template <class T, class E>
+struct cumprod_node final : nabla::detail::autograd_node {
+    cumprod_node(const E& e, const tensor<T>& out, int dim) : expr(e), result(out.detach()), dim(dim) {}
+    void backward(const void* g) override {
+        const tensor<T> x(*expr);
+        propagate(*expr, cumprod_rule(x, result, *static_cast<const tensor<T>*>(g), dim));
+    }
+    void inputs(std::vector<nabla::detail::autograd_meta*>& out) const override {
+        if (expr) leaf_metas(*expr, out);
+    }
+    void release() override {
+        expr.reset();
+        result = tensor<T>();
+    }
+    std::optional<E> expr;
+    tensor<T> result;
+    int dim;
+};
+
 /// A recorded view (or copy) of one tensor; backward maps the gradient back to the base's shape.
 template <class T, class F>
 struct view_node final : nabla::detail::autograd_node {
@@ -230,6 +251,11 @@ void record_reduction(tensor<T>& out, const E& e, unsigned mask, bool keepdim, r
 template <class T, class E>
 void record_scan(tensor<T>& out, const E& e, int dim) {
     autodiff::mark_output(out, std::make_shared<autodiff::scan_node<T, E>>(e, dim), "CumsumBackward0");
+}
+
+template <class T, class E>
+void record_cumprod(tensor<T>& out, const E& e, int dim) {
+    autodiff::mark_output(out, std::make_shared<autodiff::cumprod_node<T, E>>(e, out, dim), "CumprodBackward0");
 }
 
 }  // namespace nabla::detail

@@ -108,6 +108,9 @@ void record_reduction(tensor<T>& out, const E& e, unsigned mask, bool keepdim, r
 /// Records `out = cumsum(e, dim)`.
 template <class T, class E>
 void record_scan(tensor<T>& out, const E& e, int dim);
+/// Records `out = cumprod(e, dim)`.
+template <class T, class E>
+void record_cumprod(tensor<T>& out, const E& e, int dim);
 /// Records a matrix product `out = a @ b`.
 template <class T>
 void record_product(tensor<T>& out, const tensor<T>& a, const tensor<T>& b, product_kind kind);

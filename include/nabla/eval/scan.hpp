@@ -86,4 +86,29 @@ void scan(const target<A>& out, const E& e, int axis, const R& r) {
     else rows.template operator()<access::strided, false>();
 }
 
+/// The gradient of a cumulative product along contiguous rows of length n (x the input, y its
+/// cumprod, g the output's gradient; out receives dx): dx_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k.
+/// Before a row's first zero z, that is (sum_{i <= j < z} g_j y_j) / x_i; at z, y_{z-1} times
+/// sum_{j >= z} g_j prod_{z < k <= j} x_k; after z, 0 (every product holds x_z). O(n) per row.
+template <class T>
+void cumprod_backward_rows(T* out, const T* x, const T* y, const T* g, std::int64_t rows, std::int64_t n) {
+    for (std::int64_t r = 0; r < rows; ++r, out += n, x += n, y += n, g += n) {
+        std::int64_t z = 0;
+        while (z < n && x[z] != T(0)) ++z;
+        T tail = 0;
+        for (std::int64_t i = z - 1; i >= 0; --i) {
+            tail += g[i] * y[i];
+            out[i] = tail / x[i];
+        }
+        if (z == n) continue;
+        T q = 1, acc = g[z];
+        for (std::int64_t j = z + 1; j < n; ++j) {
+            q *= x[j];
+            acc += g[j] * q;
+        }
+        out[z] = (z > 0 ? y[z - 1] : T(1)) * acc;
+        for (std::int64_t i = z + 1; i < n; ++i) out[i] = T(0);
+    }
+}
+
 }  // namespace nabla::eval
