@@ -42,8 +42,28 @@ void reduction_rule(nabla::detail::reduction_kind kind, const E& input, const te
             k(gk / static_cast<double>(count));
             break;
         }
-        // d prod / d x_i = prod / x_i (inputs containing zeros are not handled specially)
-        case R::prod: k(gk * result.reshape(keep) / input); break;
+        case R::prod: {
+            // d prod / d x_i = prod / x_i without zeros; with them (as PyTorch), per group: the
+            // product of the others at a group's only zero, 0 everywhere else in that group.
+            const tensor<T> x = value_of(input);
+            if (!any(x == 0).item()) {
+                k(gk * result.reshape(keep) / input);
+                break;
+            }
+            shape dims;
+            for (int d = 0; d < keep.size(); ++d)
+                if (keep[d] == 1 && input.shape()[d] != 1) dims.push_back(d);
+            if (dims.empty()) {  // groups of one element: d x / d x = 1
+                k(gk);
+                break;
+            }
+            const tensor<std::int64_t> zeros_in = sum(x == 0, dims, true);
+            const tensor<T> others = nabla::detail::reduce_staged<ops::prod_op, false>(
+                where(x == 0, 1.0, x), nabla::detail::reduced_mask(dims, x.dim()), true, "prod",
+                nabla::detail::reduction_kind::prod);  // (x is a plain tensor: nothing is recorded)
+            k(where(x == 0, where(zeros_in == 1, gk * others, 0.0), where(zeros_in == 0, gk * result.reshape(keep) / input, 0.0)));
+            break;
+        }
         case R::amax:
         case R::amin: {
             // The gradient is shared evenly among the elements equal to the extremum.
