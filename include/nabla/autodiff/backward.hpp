@@ -5,7 +5,6 @@
 /// drop their saved tensors afterwards, and a second pass throws as PyTorch does.
 
 #include <algorithm>
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -36,8 +35,7 @@ void run_backward(const tensor<T>& root, tensor<T> seed, bool retain) {
     // Every node reachable from the root; creation order is a topological order. Each pass has
     // its own number (one counter for all threads), stamped on the nodes it reaches.
     // Owning pointers: releasing one node's saved tensors may drop the last reference to another.
-    static std::atomic<std::uint64_t> passes{0};
-    const std::uint64_t pass = ++passes;
+    const std::uint64_t pass = nabla::detail::next_backward_pass();
     // Scratch vectors kept per thread (no allocation in a steady loop); a nested pass, if a
     // node's backward ever ran one, takes fresh ones.
     struct scratch {

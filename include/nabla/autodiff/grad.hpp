@@ -197,10 +197,7 @@ struct gradients {
     auto& buffer() {
         using T = std::tuple_element_t<I, std::tuple<Ts...>>;
         auto& t = std::get<I>(g);
-        if (!touched[I]) {
-            if (t.is_contiguous()) std::fill_n(t.data(), t.numel(), T(-0.0));  // a fresh buffer: no loop plan
-            else eval::assign(t.target(), scalar<T>{T(-0.0)});
-        }
+        if (!touched[I]) eval::assign(t.target(), scalar<T>{T(-0.0)});
         touched[I] = true;
         return t;
     }

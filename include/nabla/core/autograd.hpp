@@ -3,6 +3,7 @@
 /// The autograd slot a tensor handle carries, the thread's grad mode, and the recording hooks
 /// that evaluation calls. Lower layers only store and call these; `autodiff/` defines them.
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -55,6 +56,13 @@ inline bool& grad_mode() noexcept {
 /// Next creation number for a node on this thread.
 inline std::uint64_t next_sequence() noexcept {
     thread_local std::uint64_t n = 0;
+    return ++n;
+}
+
+/// A new number for a backward pass, unique across threads and element types (the nodes a pass
+/// reaches are stamped with it; a graph may mix element types).
+inline std::uint64_t next_backward_pass() noexcept {
+    static std::atomic<std::uint64_t> n{0};
     return ++n;
 }
 
