@@ -79,7 +79,7 @@ void run_backward(const tensor<T>& root, tensor<T> seed, bool retain) {
         std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a->sequence > b->sequence; });
     // The seed becomes the root's pending gradient as it is: nothing accumulates into the root's
     // slot (no node of the graph reads the root), and backward() made it for this pass.
-    meta->grad_fn->pending = std::make_shared<tensor<T>>(std::move(seed));
+    meta->grad_fn->pending = make_on_tape<tensor<T>>(std::move(seed));
     for (const auto& n : order) {
         if (!n->pending) continue;
         const std::shared_ptr<void> g = std::move(n->pending);

@@ -37,6 +37,6 @@ namespace nabla::detail {
 template <class T>
 void record_product(tensor<T>& out, const tensor<T>& a, const tensor<T>& b, product_kind kind) {
     const std::string_view name = kind == product_kind::mm ? "MmBackward0" : kind == product_kind::mv ? "MvBackward0" : "BmmBackward0";
-    autodiff::mark_output(out, std::make_shared<autodiff::product_node<T>>(a, b, kind), name);
+    autodiff::mark_output(out, autodiff::make_on_tape<autodiff::product_node<T>>(a, b, kind), name);
 }
 }  // namespace nabla::detail

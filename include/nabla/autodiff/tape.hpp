@@ -6,7 +6,9 @@
 /// reverse pass — one fused loop for all inputs that need a gradient (eval/reverse_region.hpp),
 /// summing broadcast dimensions back in the same pass. Reductions, scans, products and views record
 /// their own nodes. Nodes are owned by the tensors they produced (as in PyTorch), so a graph
-/// lives exactly as long as something can still reach it; graphs on different threads never meet.
+/// lives exactly as long as something can still reach it; they are allocated in the recording
+/// thread's arena (arena.hpp), so the tape is per thread and flat in memory, and graphs on
+/// different threads never meet.
 
 #include <array>
 #include <cstdint>
@@ -21,6 +23,7 @@
 #include "../eval/reverse_region.hpp"
 #include "../ops/reductions.hpp"
 #include "../tensor.hpp"
+#include "arena.hpp"
 #include "names.hpp"
 #include "reverse.hpp"
 #include "rules.hpp"
@@ -33,7 +36,7 @@ template <class T>
 tensor<T>& grad_slot(const tensor<T>& t) {
     const auto& meta = t.autograd();
     std::shared_ptr<void>& slot = meta->grad_fn ? meta->grad_fn->pending : meta->grad;
-    if (!slot) slot = std::make_shared<tensor<T>>(zeros<T>(t.shape()));
+    if (!slot) slot = make_on_tape<tensor<T>>(zeros<T>(t.shape()));
     return *static_cast<tensor<T>*>(slot.get());
 }
 
@@ -212,7 +215,7 @@ struct view_node final : nabla::detail::autograd_node {
 template <class T>
 void mark_output(tensor<T>& out, std::shared_ptr<nabla::detail::autograd_node> node, std::string_view name) {
     node->sequence = nabla::detail::next_sequence();
-    auto meta = std::make_shared<nabla::detail::autograd_meta>();
+    auto meta = make_on_tape<nabla::detail::autograd_meta>();
     meta->requires_grad = true;
     meta->grad_fn = std::move(node);
     meta->grad_fn_name = name;
@@ -225,12 +228,12 @@ namespace nabla::detail {
 
 template <class T, class E>
 void record_expression(tensor<T>& out, const E& e) {
-    autodiff::mark_output(out, std::make_shared<autodiff::expression_node<T, E>>(e), autodiff::backward_name<E>());
+    autodiff::mark_output(out, autodiff::make_on_tape<autodiff::expression_node<T, E>>(e), autodiff::backward_name<E>());
 }
 
 template <class T, class F>
 void record_view(tensor<T>& out, const tensor<T>& base, std::string_view name, F backward_map) {
-    autodiff::mark_output(out, std::make_shared<autodiff::view_node<T, F>>(base, std::move(backward_map)), name);
+    autodiff::mark_output(out, autodiff::make_on_tape<autodiff::view_node<T, F>>(base, std::move(backward_map)), name);
 }
 
 template <class T, class E>
@@ -244,18 +247,18 @@ void record_reduction(tensor<T>& out, const E& e, unsigned mask, bool keepdim, r
         if (red) count *= e.shape()[d];
     }
     const bool all = mask == (e.shape().size() >= 32 ? ~0u : (1u << e.shape().size()) - 1);
-    autodiff::mark_output(out, std::make_shared<autodiff::reduction_node<T, E>>(e, out, keep, count, kind),
+    autodiff::mark_output(out, autodiff::make_on_tape<autodiff::reduction_node<T, E>>(e, out, keep, count, kind),
                           autodiff::reduction_name(kind, all));
 }
 
 template <class T, class E>
 void record_scan(tensor<T>& out, const E& e, int dim) {
-    autodiff::mark_output(out, std::make_shared<autodiff::scan_node<T, E>>(e, dim), "CumsumBackward0");
+    autodiff::mark_output(out, autodiff::make_on_tape<autodiff::scan_node<T, E>>(e, dim), "CumsumBackward0");
 }
 
 template <class T, class E>
 void record_cumprod(tensor<T>& out, const E& e, int dim) {
-    autodiff::mark_output(out, std::make_shared<autodiff::cumprod_node<T, E>>(e, out, dim), "CumprodBackward0");
+    autodiff::mark_output(out, autodiff::make_on_tape<autodiff::cumprod_node<T, E>>(e, out, dim), "CumprodBackward0");
 }
 
 }  // namespace nabla::detail
