@@ -244,7 +244,7 @@ TEST_CASE_TEMPLATE("elementwise: comparisons give bool, NaN compares unequal, -0
         check_exact(ev(a >= b), n, [&](auto i) { return A(i) >= B(i); }, ">=");
         check_exact(ev(1 < a), n, [&](auto i) { return 1 < A(i); }, "1 < a");
         check_exact(ev(a >= 0.5), n, [&](auto i) { return double(A(i)) >= 0.5; }, "a >= 0.5 (int promotes to float)");
-        check_exact(ev((a < b) & !(a < 0) | (a == b)), n,
+        check_exact(ev(((a < b) & !(a < 0)) | (a == b)), n,
                     [&](auto i) { return (A(i) < B(i) && !(A(i) < 0)) || A(i) == B(i); }, "& ! |");
     }
     if constexpr (std::is_floating_point_v<T>) {

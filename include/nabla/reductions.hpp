@@ -93,10 +93,19 @@ tensor<reduce_result_t<R, E>> reduce_mask(const E& e, unsigned mask, bool keepdi
 // Reduces and, inside `grad` (a symbolic operand), keeps the reduction in the graph.
 template <class R, bool Full, class E>
 auto reduce_staged(const E& e, unsigned mask, bool keepdim, const char* what, reduction_kind kind = reduction_kind::sum) {
-    auto out = reduce_mask<R>(e, mask, keepdim, what, kind);
-    if constexpr (symbolic<E> && inexact_element<reduce_result_t<R, E>>)
-        return staged_reduce<E, Full, reduce_result_t<R, E>>(std::move(out), e, mask, kind);
-    else return out;
+    if constexpr (symbolic<E> && inexact_element<reduce_result_t<R, E>> && std::is_same_v<R, ops::sum_op> &&
+                  derivative_from_output<E>) {
+        // sum or mean of op(x) whose derivative reads op(x) (exp, tanh, ...): evaluate op(x) once
+        // and keep it for the backward pass (one more store now, no second op(x) later)
+        tensor<value_t<E>> y(e);
+        auto out = reduce_mask<R>(y, mask, keepdim, what, kind);
+        return staged_reduce<E, Full, reduce_result_t<R, E>>(std::move(out), e, mask, kind, std::move(y));
+    } else {
+        auto out = reduce_mask<R>(e, mask, keepdim, what, kind);
+        if constexpr (symbolic<E> && inexact_element<reduce_result_t<R, E>>)
+            return staged_reduce<E, Full, reduce_result_t<R, E>>(std::move(out), e, mask, kind);
+        else return out;
+    }
 }
 
 }  // namespace detail

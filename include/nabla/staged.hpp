@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "core/autograd.hpp"
@@ -109,6 +110,27 @@ struct var : staged_base<var<T, I>, T> {
     explicit var(const tensor<T>& x) : staged_base<var<T, I>, T>(x.detach()) {}
 };
 
+namespace detail {
+template <class Op, class T>
+constexpr bool partial_reads_output_only() {
+    // Read off the rule's type: the same whatever x is, different when y changes type.
+    using from_tensors = decltype(std::declval<const Op&>().template partial<0>(std::declval<const tensor<T>&>(), std::declval<const tensor<T>&>()));
+    using other_x = decltype(std::declval<const Op&>().template partial<0>(std::declval<const tensor<T>&>(), std::declval<const var<T, 99>&>()));
+    using other_y = decltype(std::declval<const Op&>().template partial<0>(std::declval<const var<T, 99>&>(), std::declval<const tensor<T>&>()));
+    return std::is_same_v<from_tensors, other_x> && !std::is_same_v<from_tensors, other_y>;
+}
+}  // namespace detail
+
+/// True for `op(x)` whose derivative is a function of its output alone (exp: y; tanh: 1 - y^2;
+/// sigmoid: y (1 - y); sqrt: 1 / 2y). A sum or mean of such an expression inside `grad` keeps
+/// op(x)'s values from the forward pass and its backward reads them instead of computing op
+/// again: `exp(x)` in `log(sum(exp(x)))` is evaluated once for the value and the gradient.
+template <class E>
+inline constexpr bool derivative_from_output = false;
+template <class Op, class C>
+    requires(Op::differentiable && floating_element<value_t<node<Op, C>>>)
+inline constexpr bool derivative_from_output<node<Op, C>> = detail::partial_reads_output_only<Op, value_t<node<Op, C>>>();
+
 /// A view (index, select, slice, transpose, permute, T, t, reshape) of a staged value.
 template <class E, class V>
 struct staged_view : staged_base<staged_view<E, V>, value_t<E>> {
@@ -126,13 +148,16 @@ struct staged_eval : staged_base<staged_eval<E>, value_t<E>> {
 
 /// A reduction (sum, mean, prod, amax, amin) of `E` over the dims in `mask`. `Full`: over every
 /// dim, to a 0-d result (what `grad` requires of the value it differentiates).
+/// `input_value`, when defined, holds the input's values from the forward pass (see
+/// `derivative_from_output`).
 template <class E, bool Full, element R>
 struct staged_reduce : staged_base<staged_reduce<E, Full, R>, R> {
-    staged_reduce(tensor<R> v, E in, unsigned m, detail::reduction_kind k)
-        : staged_base<staged_reduce, R>(std::move(v)), input(std::move(in)), mask(m), kind(k) {}
+    staged_reduce(tensor<R> v, E in, unsigned m, detail::reduction_kind k, tensor<value_t<E>> in_value = {})
+        : staged_base<staged_reduce, R>(std::move(v)), input(std::move(in)), mask(m), kind(k), input_value(std::move(in_value)) {}
     E input;
     unsigned mask;
     detail::reduction_kind kind;
+    tensor<value_t<E>> input_value;
 };
 
 /// A matrix product of two symbolic or constant operands (`a_value`, `b_value` are their values).

@@ -101,6 +101,14 @@ void staged_backward(const staged_eval<E>& n, const tensor<T>& g, K&& k) {
 }
 template <class E, bool Full, class R, class T, class K>
 void staged_backward(const staged_reduce<E, Full, R>& n, const tensor<T>& g, K&& k) {
+    if constexpr (derivative_from_output<E>) {
+        if (n.input_value.defined()) {  // E = op(x): d/dx = s * op'(y), y kept from the forward pass
+            const auto& x = std::get<0>(n.input.args);
+            reduction_rule(n.kind, n.input_value, n.value(), g, kept_shape(n.input.shape(), n.mask),
+                           [&](const auto& s) { k(x, s * n.input.op.template partial<0>(n.input_value, x)); });
+            return;
+        }
+    }
     reduction_rule(n.kind, n.input, n.value(), g, kept_shape(n.input.shape(), n.mask), [&](const auto& s) { k(n.input, s); });
 }
 template <class E, class R, class T, class K>
@@ -313,7 +321,7 @@ auto static_grad(const F& f, const tensor<Ts>&... xs) {
                       "(.sum(), .mean(), nb::dot, nb::norm, ...); for a vector-valued f use nabla::jacobian(f)");
         using T = value_t<R>;
         if (out.shape().numel() != 1) throw autograd_error("grad can be implicitly created only for scalar outputs");
-        gradients<Ts...> sink{{empty<Ts>(xs.shape())...}};
+        gradients<Ts...> sink{{empty<Ts>(xs.shape())...}, {}, {}};
         if constexpr (leaf_expression<R> && !is_var<R>::value) sink.start(out, tensor<T>(T(1)));  // a staged node: no copy of the seed
         else backprop(out, tensor<T>(T(1)), sink);
         sink.drain();
@@ -375,7 +383,7 @@ auto jacobian(F f) {
         const tensor<U> flat_seed = seed.reshape({-1});
         for (std::int64_t i = 0; i < out_shape.numel(); ++i) {
             flat_seed[i] = U(1);
-            autodiff::gradients<T> sink{{empty<T>(x.shape())}};
+            autodiff::gradients<T> sink{{empty<T>(x.shape())}, {}, {}};
             autodiff::backprop(out, seed, sink);
             sink.drain();
             sink.finish();
