@@ -214,6 +214,26 @@ TEST_CASE("prod with a zero element") {
     CHECK(nb::gradcheck([](auto t) { return t.prod(1); }, nb::tensor<double>{{0.0, 0.0, 2.0}, {1.0, 0.5, 3.0}}));
 }
 
+// Zeros are looked for only where a product is 0 or NaN. PyTorch 1.13 (grad * result / input when
+// the input has no zero): a NaN product gives NaN everywhere; a product that underflows to 0
+// without a zero gives 0 everywhere.
+TEST_CASE("prod's gradient: NaN and underflowed products, rows with and without zeros, static pass") {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    auto a = nb::tensor<double>{nan, 2.0, 3.0}.requires_grad_();
+    a.prod().backward();
+    for (int i = 0; i < 3; ++i) CHECK(std::isnan(a.grad()[i].item()));
+    auto u = nb::tensor<double>{1e-200, 1e-200, 2.0}.requires_grad_();
+    u.prod().backward();
+    CHECK(nb::equal(u.grad(), nb::zeros<double>({3})));
+    // one row with a zero, one without: each row gets its own rule
+    auto r = nb::tensor<double>{{0.0, 2.0, 5.0}, {1.0, 3.0, 4.0}}.requires_grad_();
+    r.prod(1).sum().backward();
+    CHECK(nb::equal(r.grad(), nb::tensor<double>{{10.0, 0.0, 0.0}, {12.0, 4.0, 3.0}}));
+    // the static pass shares the rule
+    CHECK(nb::equal(nb::grad([](auto t) { return t.prod(); })(nb::tensor<double>{0.0, 2.0, 3.0}), nb::tensor<double>{6.0, 0.0, 0.0}));
+    CHECK(nb::equal(nb::grad([](auto t) { return t.prod(1).sum(); })(r.detach()), r.grad()));
+}
+
 // Library bug (see test_autograd.cpp): a reduction of an expression that broadcasts its leaves
 // seeds them with the reduced shape, so broadcast copies are not counted.
 TEST_CASE("gradcheck: reductions of broadcasting expressions") {

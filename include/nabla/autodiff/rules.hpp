@@ -45,6 +45,14 @@ void reduction_rule(nabla::detail::reduction_kind kind, const E& input, const te
         case R::prod: {
             // d prod / d x_i = prod / x_i without zeros; with them (as PyTorch), per group: the
             // product of the others at a group's only zero, 0 everywhere else in that group.
+            // A zero makes its group's product 0 (or NaN, with an inf or a NaN): only then look
+            // for zeros (the look is a full pass over the input; the products are few or one).
+            const auto zero_or_nan = [](const auto& p) { return (p == 0) | (p != p); };
+            const bool maybe_zero = result.numel() == 1 ? zero_or_nan(result.item()) : any(zero_or_nan(result)).item();
+            if (!maybe_zero) {
+                k(gk * result.reshape(keep) / input);
+                break;
+            }
             const tensor<T> x = value_of(input);
             if (!any(x == 0).item()) {
                 k(gk * result.reshape(keep) / input);
