@@ -49,12 +49,8 @@ void reduction_rule(nabla::detail::reduction_kind kind, const E& input, const te
             // for zeros (the look is a full pass over the input; the products are few or one).
             const auto zero_or_nan = [](const auto& p) { return (p == 0) | (p != p); };
             const bool maybe_zero = result.numel() == 1 ? zero_or_nan(result.item()) : any(zero_or_nan(result)).item();
-            if (!maybe_zero) {
-                k(gk * result.reshape(keep) / input);
-                break;
-            }
-            const tensor<T> x = value_of(input);
-            if (!any(x == 0).item()) {
+            const tensor<T> x = maybe_zero ? value_of(input) : tensor<T>();
+            if (!maybe_zero || !any(x == 0).item()) {
                 k(gk * result.reshape(keep) / input);
                 break;
             }
