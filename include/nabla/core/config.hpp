@@ -19,6 +19,18 @@
 #define NABLA_UNROLL_2
 #endif
 
+/// 1 when compiled under AddressSanitizer (caches that would hide a use after free turn off).
+#if defined(__SANITIZE_ADDRESS__)
+#define NABLA_SANITIZE_ADDRESS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NABLA_SANITIZE_ADDRESS 1
+#endif
+#endif
+#ifndef NABLA_SANITIZE_ADDRESS
+#define NABLA_SANITIZE_ADDRESS 0
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define NABLA_INLINE inline __attribute__((always_inline))
 #define NABLA_NOINLINE __attribute__((noinline))

@@ -1,6 +1,13 @@
 #pragma once
 /// \file storage.hpp
 /// Reference-counted, 64-byte-aligned storage shared by a tensor and all of its views.
+///
+/// Two things keep small tensors cheap (their cost is the handle, not the elements):
+///  - a process with one thread counts references without atomic instructions (glibc's
+///    `__libc_single_threaded`, the test libstdc++'s `shared_ptr` uses; once a second thread has
+///    been started the counts are atomic for good);
+///  - blocks of up to 1 KiB go back to a small per-thread cache when freed and are reused by the
+///    next allocation of the same size class, instead of a malloc/free round trip.
 
 #include <atomic>
 #include <cstddef>
@@ -8,6 +15,10 @@
 #include <cstdlib>
 #include <new>
 #include <utility>
+
+#if __has_include(<sys/single_threaded.h>)
+#include <sys/single_threaded.h>
+#endif
 
 #include "config.hpp"
 
@@ -25,6 +36,15 @@ inline std::int64_t& allocation_counter() noexcept {
     return n;
 }
 
+/// True while the process has never started a second thread: reference counts need no atomics.
+inline bool single_threaded() noexcept {
+#if __has_include(<sys/single_threaded.h>)
+    return __libc_single_threaded != 0;
+#else
+    return false;
+#endif
+}
+
 /// One allocation: this header followed by the elements, which start at the first 64-byte
 /// boundary after it; or, for `from_blob`, a header that points at memory the caller owns.
 struct storage_block {
@@ -34,9 +54,73 @@ struct storage_block {
     bool owns = true;
 };
 
+/// The calling thread's cache of small freed blocks (whole allocations of up to `classes`
+/// granules), a few per size class. Blocks are plain operator-new memory, so a block freed on
+/// another thread simply joins that thread's cache. Off under AddressSanitizer, which must see
+/// every free to catch a use after it.
+class block_cache {
+public:
+    static constexpr std::size_t granule = 64, classes = 16, depth = 8;
+
+private:
+    struct state {
+        void* slot_[classes][depth];
+        std::uint8_t count_[classes];
+        bool armed_, dead_;
+    };
+    static inline thread_local state tl_{};  // trivially destructible: no guard on access
+
+public:
+
+    static void* allocate(std::size_t bytes) {
+#if !NABLA_SANITIZE_ADDRESS
+        const std::size_t c = (bytes - 1) / granule;
+        state& t = tl_;
+        if (c < classes && t.count_[c] != 0) return t.slot_[c][--t.count_[c]];
+        if (c < classes) bytes = (c + 1) * granule;  // every block of a class has the class's size
+#endif
+        return ::operator new(bytes);
+    }
+    static void deallocate(void* p, std::size_t bytes) noexcept {
+#if !NABLA_SANITIZE_ADDRESS
+        const std::size_t c = (bytes - 1) / granule;
+        state& t = tl_;
+        if (c < classes && t.count_[c] < depth && !t.dead_) {
+            if (!t.armed_) arm();
+            t.slot_[c][t.count_[c]++] = p;
+            return;
+        }
+#endif
+        ::operator delete(p);
+    }
+    /// Blocks cached by the calling thread (for tests).
+    static std::size_t cached() noexcept {
+        std::size_t n = 0;
+        for (auto c : tl_.count_) n += c;
+        return n;
+    }
+
+private:
+    /// Made on the first block the thread caches; at thread exit it frees the cache and turns it off.
+    struct cleaner {
+        ~cleaner() {
+            state& t = tl_;
+            t.dead_ = true;
+            for (std::size_t c = 0; c < classes; ++c)
+                while (t.count_[c] != 0) ::operator delete(t.slot_[c][--t.count_[c]]);
+        }
+    };
+    static void arm() noexcept {
+        thread_local cleaner c;
+        (void)c;
+        tl_.armed_ = true;
+    }
+};
+
 }  // namespace detail
 
-/// An intrusive, thread-safe reference to a storage block. Copying a handle is one atomic increment.
+/// An intrusive reference to a storage block, safe to share across threads. Copying a handle is
+/// one increment (atomic once the process has more than one thread).
 class storage {
 public:
     storage() noexcept = default;
@@ -45,9 +129,7 @@ public:
     static storage allocate(std::size_t bytes) {
         // Plain operator new, then align by hand: the aligned operator new goes through
         // memalign, which costs several times a small malloc (most of a small reduction's time).
-        constexpr std::size_t slack = storage_alignment - 1;
-        const std::size_t padded = (bytes + slack) / storage_alignment * storage_alignment;
-        void* raw = ::operator new(sizeof(detail::storage_block) + slack + padded);
+        void* raw = detail::block_cache::allocate(block_bytes(bytes));
         auto* b = new (raw) detail::storage_block{};
         const auto first = reinterpret_cast<std::uintptr_t>(b + 1);
         b->data = reinterpret_cast<void*>((first + slack) / storage_alignment * storage_alignment);
@@ -65,7 +147,9 @@ public:
     }
 
     storage(const storage& o) noexcept : b_(o.b_) {
-        if (b_) b_->refs.fetch_add(1, std::memory_order_relaxed);
+        if (!b_) return;
+        if (detail::single_threaded()) b_->refs.store(b_->refs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        else b_->refs.fetch_add(1, std::memory_order_relaxed);
     }
     storage(storage&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
     storage& operator=(const storage& o) noexcept {
@@ -86,12 +170,27 @@ public:
     friend bool operator==(const storage& a, const storage& b) noexcept { return a.b_ == b.b_; }
 
 private:
+    static constexpr std::size_t slack = storage_alignment - 1;
+    static std::size_t block_bytes(std::size_t bytes) noexcept {
+        const std::size_t padded = (bytes + slack) / storage_alignment * storage_alignment;
+        return sizeof(detail::storage_block) + slack + padded;
+    }
     explicit storage(detail::storage_block* b) noexcept : b_(b) {}
     void release() noexcept {
-        if (b_ && b_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        if (!b_) return;
+        bool last;
+        if (detail::single_threaded()) {
+            const std::int64_t n = b_->refs.load(std::memory_order_relaxed) - 1;
+            b_->refs.store(n, std::memory_order_relaxed);
+            last = n == 0;
+        } else {
+            last = b_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1;
+        }
+        if (last) {
             if (b_->owns) {
+                const std::size_t total = block_bytes(b_->bytes);
                 b_->~storage_block();
-                ::operator delete(static_cast<void*>(b_));
+                detail::block_cache::deallocate(b_, total);
             } else {
                 delete b_;
             }

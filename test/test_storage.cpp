@@ -1,0 +1,76 @@
+// Storage blocks: the per-thread cache of small freed blocks (reuse, its bound, blocks crossing
+// threads) and reference counts that stay exact once the process has several threads.
+#include <doctest/doctest.h>
+
+#include <nabla/nabla.hpp>
+
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace nb = nabla;
+using cache = nb::detail::block_cache;
+
+TEST_CASE("a freed small tensor's block is reused by the next tensor of its size class") {
+    const std::size_t before = cache::cached();
+    const void* first = nullptr;
+    {
+        nb::tensor<float> a = nb::zeros<float>({16});
+        first = a.storage().data();
+        CHECK(cache::cached() == (before > 0 ? before - 1 : 0));  // a took a cached block or a new one
+    }
+    if (NABLA_SANITIZE_ADDRESS) {  // under ASan every block goes back to the allocator
+        CHECK(cache::cached() == 0);
+        return;
+    }
+    CHECK(cache::cached() >= 1);
+    nb::tensor<float> b = nb::ones<float>({3, 5});  // 60 bytes: the same class as 64
+    CHECK(b.storage().data() == first);
+    CHECK(nb::equal(b, nb::ones<float>({3, 5})));
+    // large blocks are never cached
+    const std::size_t held = cache::cached();
+    { nb::tensor<float> big = nb::zeros<float>({4096}); }
+    CHECK(cache::cached() == held);
+}
+
+TEST_CASE("a thread caches at most `depth` blocks per size class") {
+    std::size_t cached = 99;
+    std::thread([&] {
+        std::vector<nb::tensor<double>> v;
+        for (int i = 0; i < 20; ++i) v.push_back(nb::full<double>({4}, static_cast<double>(i)));
+        for (int i = 0; i < 20; ++i) CHECK(v[static_cast<std::size_t>(i)][3].item() == i);
+        v.clear();
+        cached = cache::cached();
+    }).join();
+    CHECK(cached == (NABLA_SANITIZE_ADDRESS ? 0 : cache::depth));
+}
+
+TEST_CASE("small tensors made on one thread are read and freed on another") {
+    std::vector<nb::tensor<float>> made;
+    std::thread([&] {
+        for (int i = 0; i < 50; ++i) made.push_back(nb::arange(0.f, 8.f) * static_cast<float>(i));
+    }).join();  // the maker's cache is gone; its blocks are plain allocations
+    for (int i = 0; i < 50; ++i) {
+        CHECK(made[static_cast<std::size_t>(i)].storage().use_count() == 1);
+        CHECK(made[static_cast<std::size_t>(i)].sum().item() == doctest::Approx(28.0 * i));
+    }
+    made.clear();  // freed here: into this thread's cache, up to its bound, or back to the allocator
+    nb::tensor<float> again = nb::arange(0.f, 8.f);
+    CHECK(again.sum().item() == 28.f);
+}
+
+TEST_CASE("reference counts stay exact when threads copy one handle concurrently") {
+    nb::tensor<float> shared = nb::ones<float>({16});
+    std::vector<std::thread> ts;
+    for (int t = 0; t < 4; ++t)
+        ts.emplace_back([&shared] {
+            for (int i = 0; i < 20000; ++i) {
+                nb::tensor<float> copy = shared;
+                nb::tensor<float> view = copy[3];
+                if (view.item() != 1.f) throw std::logic_error("wrong value through a shared handle");
+            }
+        });
+    for (auto& t : ts) t.join();
+    CHECK_FALSE(nb::detail::single_threaded());  // a thread was started: the counts are atomic now
+    CHECK(shared.storage().use_count() == 1);
+}
