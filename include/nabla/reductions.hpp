@@ -66,11 +66,29 @@ using reduce_result_t = typename R::template result_t<value_t<E>>;
 
 inline unsigned all_dims(int rank) { return rank >= 32 ? ~0u : (1u << rank) - 1; }
 
+// Everything into a 0-d result: no layout, no loop plan when the operands are contiguous.
+template <class R, class E>
+tensor<reduce_result_t<R, E>> reduce_full(const E& e, const char* what, reduction_kind kind) {
+    using A = reduce_result_t<R, E>;
+    const std::int64_t count = e.shape().numel();
+    if constexpr (std::is_same_v<R, ops::max_op> || std::is_same_v<R, ops::min_op>)
+        if (count == 0)
+            throw error(std::string(what) + "(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.");
+    tensor<A> out(A{R::template identity<A>()});
+    eval::reduce_all(out.data(), e, R{});
+    if constexpr (inexact_element<A>)
+        if (kind == reduction_kind::mean) out.copy_(out / static_cast<double>(count));
+    if constexpr (floating_element<A> && floating_element<value_t<E>> && !symbolic<E>)
+        if (grad_mode() && tensor<A>::any_requires_grad(e)) record_reduction(out, e, all_dims(e.shape().size()), false, kind);
+    return out;
+}
+
 template <class R, class E>
 tensor<reduce_result_t<R, E>> reduce_mask(const E& e, unsigned mask, bool keepdim, const char* what,
                                           reduction_kind kind = reduction_kind::sum) {
     using A = reduce_result_t<R, E>;
     const shape& in = e.shape();
+    if (!keepdim && mask == all_dims(in.size())) return reduce_full<R>(e, what, kind);
     const reduced_layout l = layout_for(in, mask, keepdim);
     if constexpr (std::is_same_v<R, ops::max_op> || std::is_same_v<R, ops::min_op>) {
         if (l.count == 0 && mask == all_dims(in.size()) && !keepdim)

@@ -65,6 +65,21 @@ NABLA_INLINE void reduce_vertical(A* out, std::int64_t step, const Ev& ev, std::
     for (; i < n; ++i) out[i * step] = r(out[i * step], static_cast<A>(ev.template get<Acc>(i)));
 }
 
+/// Reduces every element of `e` into `*out` (which holds R's identity or a partial result).
+template <class A, class R, class E>
+void reduce_all(A* out, const E& e, const R& r) {
+    const shape& sizes = e.shape();
+    bool flat = true;
+    for_each_leaf(e, [&](const auto& l) { flat = flat && l.shape() == sizes && l.is_contiguous(); });
+    if (flat) {  // contiguous operands of one shape: one row, no loop plan
+        if (sizes.numel() == 0) return;
+        const evaluator<E> ev(e, nullptr, 1);
+        *out = r(*out, reduce_row<access::contiguous, simd_able<E, A> && R::template simd<A>, A>(ev, sizes.numel(), r));
+        return;
+    }
+    reduce(target<A>{out, sizes, shape::filled(sizes.size(), 0)}, e, r);
+}
+
 /// Reduces `e` into `out`, whose sizes are e's shape and whose strides are 0 along the reduced
 /// dimensions. `out` must already hold R's identity (or partial results to combine with).
 template <class A, class R, class E>
