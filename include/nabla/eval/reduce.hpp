@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 
 #include "../core/config.hpp"
 #include "../core/shape.hpp"
@@ -65,16 +67,37 @@ NABLA_INLINE void reduce_vertical(A* out, std::int64_t step, const Ev& ev, std::
     for (; i < n; ++i) out[i * step] = r(out[i * step], static_cast<A>(ev.template get<Acc>(i)));
 }
 
-/// Reduces every element of `e` into `*out` (which holds R's identity or a partial result).
-template <class A, class R, class E>
-void reduce_all(A* out, const E& e, const R& r) {
+/// An evaluator read through a unary functor F: `reduce_all(out, e, r, F{})` reduces F(e) with
+/// no node for F(e) (norm's e², |e|: no copy of e's operands).
+template <class Ev, class F>
+struct mapped_evaluator {
+    const Ev& ev;
+    template <access Acc>
+    NABLA_INLINE auto get(std::int64_t i) const {
+        return math::invoke(F{}, ev.template get<Acc>(i));
+    }
+    template <access Acc, class V>
+    NABLA_INLINE V load(std::int64_t i) const {
+        return V(math::invoke(F{}, ev.template load<Acc, V>(i)));
+    }
+};
+
+/// Reduces every element of `e` (or of F(e), F an element-wise functor that keeps the element
+/// type) into `*out`, which holds R's identity or a partial result.
+template <class A, class R, class E, class F = void>
+void reduce_all(A* out, const E& e, const R& r, F* = nullptr) {
     const shape& sizes = e.shape();
     bool flat = true;
     for_each_leaf(e, [&](const auto& l) { flat = flat && l.shape() == sizes && l.is_contiguous(); });
+    if constexpr (!std::is_void_v<F>) {
+        if (!flat) return reduce_all(out, node<F, E>(F{}, e.shape(), std::in_place, e), r);  // views: through a node after all
+    }
     if (flat) {  // contiguous operands of one shape: one row, no loop plan
         if (sizes.numel() == 0) return;
+        constexpr bool Simd = simd_able<E, A> && R::template simd<A>;
         const evaluator<E> ev(e, nullptr, 1);
-        *out = r(*out, reduce_row<access::contiguous, simd_able<E, A> && R::template simd<A>, A>(ev, sizes.numel(), r));
+        if constexpr (std::is_void_v<F>) *out = r(*out, reduce_row<access::contiguous, Simd, A>(ev, sizes.numel(), r));
+        else *out = r(*out, reduce_row<access::contiguous, Simd, A>(mapped_evaluator<evaluator<E>, F>{ev}, sizes.numel(), r));
         return;
     }
     reduce(target<A>{out, sizes, shape::filled(sizes.size(), 0)}, e, r);

@@ -23,17 +23,30 @@ auto norm(const E& e, double p) {
     if constexpr (symbolic<E>) {  // inside grad: keep the norm in the graph
         return staged_norm<E, true>(norm(value_of(e), p), e, p, 0, false);
     } else {
-    if (p == 2) {
-        tensor<T> s = sum(square(e));
-        if (s.requires_grad()) return tensor<T>(sqrt(s));  // recorded: a new node on the tape
-        using std::sqrt;  // untracked: the root of the one element, in place (duals: found by ADL)
-        *s.data() = static_cast<T>(sqrt(*s.data()));
+    if (!(p > 0)) throw error("norm: p must be positive, got " + std::to_string(p));
+    if (detail::grad_mode() && tensor<T>::any_requires_grad(e)) {  // recorded: the reduction, then the root
+        if (p == 2) return tensor<T>(sqrt(sum(square(e))));
+        if (p == 1) return sum(abs(e));
+        if (std::isinf(p)) return amax(abs(e));
+        return tensor<T>(pow(sum(pow(abs(e), p)), 1 / p));
+    }
+    // untracked: one pass, one allocation (the result). For p = 2 and 1 the row kernel reads e²
+    // or |e| directly (no node copying e's operands); the root is taken in place.
+    if (std::isinf(p)) return amax(abs(e));
+    if (p != 1 && p != 2) {
+        tensor<T> s = sum(pow(abs(e), p));
+        s.copy_(pow(s, 1 / p));
         return s;
     }
-    if (p == 1) return sum(abs(e));
-    if (std::isinf(p) && p > 0) return amax(abs(e));
-    if (!(p > 0)) throw error("norm: p must be positive, got " + std::to_string(p));
-    return tensor<T>(pow(sum(pow(abs(e), p)), 1 / p));
+    tensor<T> s(T(0));
+    if (p == 1) {
+        eval::reduce_all(s.data(), e, ops::sum_op{}, static_cast<ops::abs_fn*>(nullptr));
+    } else {
+        eval::reduce_all(s.data(), e, ops::sum_op{}, static_cast<ops::square_fn*>(nullptr));
+        using std::sqrt;  // duals: found by ADL
+        *s.data() = static_cast<T>(sqrt(*s.data()));
+    }
+    return s;
     }
 }
 
@@ -46,11 +59,22 @@ auto norm(const E& e, double p, std::int64_t dim, bool keepdim) {
     if constexpr (symbolic<E>) {
         return staged_norm<E, false>(norm(value_of(e), p, dim, keepdim), e, p, dim, keepdim);
     } else {
-    if (p == 2) return tensor<T>(sqrt(sum(square(e), dim, keepdim)));
-    if (p == 1) return sum(abs(e), dim, keepdim);
-    if (std::isinf(p) && p > 0) return amax(abs(e), dim, keepdim);
     if (!(p > 0)) throw error("norm: p must be positive, got " + std::to_string(p));
-    return tensor<T>(pow(sum(pow(abs(e), p), dim, keepdim), 1 / p));
+    if (p == 1) return sum(abs(e), dim, keepdim);
+    if (std::isinf(p)) return amax(abs(e), dim, keepdim);
+    if (detail::grad_mode() && tensor<T>::any_requires_grad(e)) {  // recorded: the reduction, then the root
+        if (p == 2) return tensor<T>(sqrt(sum(square(e), dim, keepdim)));
+        return tensor<T>(pow(sum(pow(abs(e), p), dim, keepdim), 1 / p));
+    }
+    // untracked: the root is taken in place, so the result is the only allocation
+    if (p == 2) {
+        tensor<T> s = sum(square(e), dim, keepdim);
+        s.copy_(sqrt(s));
+        return s;
+    }
+    tensor<T> s = sum(pow(abs(e), p), dim, keepdim);
+    s.copy_(pow(s, 1 / p));
+    return s;
     }
 }
 
