@@ -22,6 +22,8 @@
 #include <utility>
 #include <vector>
 
+#include "../core/storage.hpp"
+
 namespace nabla::autodiff {
 
 class tape_arena {
@@ -99,7 +101,7 @@ private:
     }
 
     void* take(std::size_t c) {
-        refs_.fetch_add(1, std::memory_order_relaxed);
+        ref();
         if (!free_[c]) reclaim();
         if (free_block* b = free_[c]) {
             free_[c] = b->next;
@@ -111,7 +113,7 @@ private:
                 chunks_.reserve(chunks_.size() + 1);
                 next_ = static_cast<std::byte*>(::operator new(chunk_bytes, std::align_val_t{granule}));
             } catch (...) {
-                refs_.fetch_sub(1, std::memory_order_relaxed);
+                unref();  // the owning thread still counts: this never deletes the arena
                 throw;
             }
             chunks_.push_back(next_);
@@ -133,8 +135,20 @@ private:
         }
     }
 
+    // Counted without atomic instructions while the process has a single thread (see storage.hpp).
+    void ref() noexcept {
+        if (nabla::detail::single_threaded()) refs_.store(refs_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        else refs_.fetch_add(1, std::memory_order_relaxed);
+    }
     void unref() noexcept {
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+        std::size_t left;
+        if (nabla::detail::single_threaded()) {
+            left = refs_.load(std::memory_order_relaxed) - 1;
+            refs_.store(left, std::memory_order_relaxed);
+        } else {
+            left = refs_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+        }
+        if (left == 0) delete this;
     }
 
     std::array<free_block*, classes> free_{};
