@@ -35,6 +35,7 @@
 #include <new>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nabla/nabla.hpp>
@@ -564,10 +565,17 @@ BENCHMARK(alloc_xtensor)->Apply(sizes);
 BENCHMARK(alloc_torch)->Apply(sizes);
 #endif
 
+static bool single_thread_run() {
+    const char* t = std::getenv("NABLA_BENCH_SINGLE_THREAD");
+    return t && *t == '1';
+}
+
 int main(int argc, char** argv) {
 #if EW_TORCH
-    torch::set_num_threads(1);
-    torch::set_num_interop_threads(1);
+    if (!single_thread_run()) {
+        torch::set_num_threads(1);
+        torch::set_num_interop_threads(1);
+    }
 #endif
 #if EW_EIGEN
     Eigen::setNbThreads(1);
@@ -577,6 +585,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_elementwise: rows disagree with the reference by %g\n", worst);
         return 1;
     }
+    // A process that has started a thread counts references atomically (storage.hpp). LibTorch's
+    // set_num_threads starts one, so by default every row runs in such a process: start a thread
+    // here. NABLA_BENCH_SINGLE_THREAD=1 (with a filter that leaves out the LibTorch rows) measures
+    // nabla in a process that never had a second thread.
+    if (!single_thread_run()) std::thread([] {}).join();
+    benchmark::AddCustomContext("process_single_threaded", nb::detail::single_threaded() ? "yes" : "no");
     benchmark::AddCustomContext("check_max_abs_error", std::to_string(worst));
     benchmark::AddCustomContext("nabla_simd", nb::simd_arch_name());
     benchmark::Initialize(&argc, argv);

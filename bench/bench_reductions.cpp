@@ -2,6 +2,7 @@
 //   sum(x * y), norm(x - y)       at 16, 4096 and 4M floats  (Eigen: (x.array() * y.array()).sum(), (x - y).norm();
 //                                 LibTorch: (x * y).sum(), torch::norm(x - y), natural spelling with temporaries)
 //   A.sum(0), A.sum(1)            on a 1024 x 1024 float matrix (Eigen colwise/rowwise on a row-major map)
+//   read_floor                    the 4 MB matrix read once by a hand-written xsimd loop (the floor for A.sum(1))
 //   cumsum                        of 4M floats (std::inclusive_scan into a buffer allocated once, and into
 //                                 a fresh new[] buffer each call; torch::cumsum)
 // loop_dot is the plain C++ loop: without -ffast-math GCC keeps its sequential float sum (scalar).
@@ -10,10 +11,13 @@
 #include <benchmark/benchmark.h>
 
 #include <nabla/nabla.hpp>
+#include <xsimd/xsimd.hpp>
 
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <numeric>
+#include <thread>
 #include <vector>
 
 #if !defined(NABLA_BENCH_HAVE_EIGEN)
@@ -77,6 +81,26 @@ void nabla_sum_axis(benchmark::State& s) {
     bytes(s, 1024 * 1024, 1);
 }
 BENCHMARK(nabla_sum_axis)->Arg(0)->Arg(1);
+
+/// The floor for A.sum(1): every element of the 4 MB matrix read once and added into eight
+/// independent xsimd accumulators, no output, no per-row work. No row-wise reduction (nabla's,
+/// Eigen's or LibTorch's) can read the matrix faster than this loop does.
+void read_floor(benchmark::State& s) {
+    using V = xsimd::batch<float>;
+    constexpr std::int64_t W = V::size;
+    nb::manual_seed(3);
+    auto A = nb::rand<float>({1024, 1024});
+    const float* p = A.data();
+    const std::int64_t n = A.numel();
+    for (auto _ : s) {
+        V a[8] = {V(0.f), V(0.f), V(0.f), V(0.f), V(0.f), V(0.f), V(0.f), V(0.f)};
+        for (std::int64_t i = 0; i < n; i += 8 * W)
+            for (int k = 0; k < 8; ++k) a[k] += V::load_aligned(p + i + k * W);
+        benchmark::DoNotOptimize(xsimd::hadd(((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))));
+    }
+    bytes(s, n, 1);
+}
+BENCHMARK(read_floor);
 
 void nabla_cumsum(benchmark::State& s) {
     const auto n = s.range(0);
@@ -191,4 +215,21 @@ BENCHMARK(torch_cumsum)->Arg(4 << 20);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+static bool single_thread_run() {
+    const char* t = std::getenv("NABLA_BENCH_SINGLE_THREAD");
+    return t && *t == '1';
+}
+
+int main(int argc, char** argv) {
+    // A process that has started a thread counts references atomically (storage.hpp). LibTorch's
+    // set_num_threads starts one, so by default every row runs in such a process: start a thread
+    // here. NABLA_BENCH_SINGLE_THREAD=1 (with a filter that leaves out the LibTorch rows) measures
+    // nabla in a process that never had a second thread.
+    if (!single_thread_run()) std::thread([] {}).join();
+    benchmark::AddCustomContext("process_single_threaded", nb::detail::single_threaded() ? "yes" : "no");
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
