@@ -66,6 +66,16 @@ using reduce_result_t = typename R::template result_t<value_t<E>>;
 
 inline unsigned all_dims(int rank) { return rank >= 32 ? ~0u : (1u << rank) - 1; }
 
+// After the reduction itself: a mean divides by the elements combined into each result, and
+// a reduction of a tracked operand is recorded on the tape.
+template <class A, class E>
+void finish_reduction(tensor<A>& out, const E& e, unsigned mask, bool keepdim, reduction_kind kind, std::int64_t count) {
+    if constexpr (inexact_element<A>)
+        if (kind == reduction_kind::mean) out.copy_(out / static_cast<double>(count));
+    if constexpr (floating_element<A> && floating_element<value_t<E>> && !symbolic<E>)
+        if (grad_mode() && tensor<A>::any_requires_grad(e)) record_reduction(out, e, mask, keepdim, kind);
+}
+
 // Everything into a 0-d result: no layout, no loop plan when the operands are contiguous.
 template <class R, class E>
 tensor<reduce_result_t<R, E>> reduce_full(const E& e, const char* what, reduction_kind kind) {
@@ -76,10 +86,7 @@ tensor<reduce_result_t<R, E>> reduce_full(const E& e, const char* what, reductio
             throw error(std::string(what) + "(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.");
     tensor<A> out(A{R::template identity<A>()});
     eval::reduce_all(out.data(), e, R{});
-    if constexpr (inexact_element<A>)
-        if (kind == reduction_kind::mean) out.copy_(out / static_cast<double>(count));
-    if constexpr (floating_element<A> && floating_element<value_t<E>> && !symbolic<E>)
-        if (grad_mode() && tensor<A>::any_requires_grad(e)) record_reduction(out, e, all_dims(e.shape().size()), false, kind);
+    finish_reduction(out, e, all_dims(e.shape().size()), false, kind, count);
     return out;
 }
 
@@ -91,20 +98,15 @@ tensor<reduce_result_t<R, E>> reduce_mask(const E& e, unsigned mask, bool keepdi
     if (!keepdim && mask == all_dims(in.size())) return reduce_full<R>(e, what, kind);
     const reduced_layout l = layout_for(in, mask, keepdim);
     if constexpr (std::is_same_v<R, ops::max_op> || std::is_same_v<R, ops::min_op>) {
-        if (l.count == 0 && mask == all_dims(in.size()) && !keepdim)
-            throw error(std::string(what) + "(): Expected reduction dim to be specified for input.numel() == 0. Specify the reduction dim with the 'dim' argument.");
         for (int d = 0; d < in.size(); ++d)
             if ((mask & (1u << d)) && in[d] == 0)
                 throw index_error(std::string(what) + "(): Expected reduction dim " + std::to_string(d) + " to have non-zero size.");
     }
     tensor<A> out = empty<A>(l.out_shape);
-    if (l.out_shape.empty()) *out.data() = R::template identity<A>();  // a full reduction: one element
+    if (l.out_shape.empty()) *out.data() = R::template identity<A>();  // a 0-d input with keepdim
     else eval::assign(out.target(), scalar<A>{R::template identity<A>()});
     eval::reduce(eval::target<A>{out.data(), in, l.steps}, e, R{});
-    if constexpr (inexact_element<A>)
-        if (kind == reduction_kind::mean) out.copy_(out / static_cast<double>(l.count));
-    if constexpr (floating_element<A> && floating_element<value_t<E>> && !symbolic<E>)
-        if (grad_mode() && tensor<A>::any_requires_grad(e)) record_reduction(out, e, mask, keepdim, kind);
+    finish_reduction(out, e, mask, keepdim, kind, l.count);
     return out;
 }
 

@@ -136,19 +136,9 @@ private:
     }
 
     // Counted without atomic instructions while the process has a single thread (see storage.hpp).
-    void ref() noexcept {
-        if (nabla::detail::single_threaded()) refs_.store(refs_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        else refs_.fetch_add(1, std::memory_order_relaxed);
-    }
+    void ref() noexcept { nabla::detail::count_up(refs_); }
     void unref() noexcept {
-        std::size_t left;
-        if (nabla::detail::single_threaded()) {
-            left = refs_.load(std::memory_order_relaxed) - 1;
-            refs_.store(left, std::memory_order_relaxed);
-        } else {
-            left = refs_.fetch_sub(1, std::memory_order_acq_rel) - 1;
-        }
-        if (left == 0) delete this;
+        if (nabla::detail::count_down(refs_) == 0) delete this;
     }
 
     std::array<free_block*, classes> free_{};

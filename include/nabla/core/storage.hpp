@@ -45,6 +45,21 @@ inline bool single_threaded() noexcept {
 #endif
 }
 
+/// Adds one to a reference count; plain load and store while single_threaded().
+template <class I>
+inline void count_up(std::atomic<I>& n) noexcept {
+    if (single_threaded()) n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    else n.fetch_add(1, std::memory_order_relaxed);
+}
+/// Takes one from a reference count and returns what is left (0: the caller frees the object).
+template <class I>
+inline I count_down(std::atomic<I>& n) noexcept {
+    if (!single_threaded()) return n.fetch_sub(1, std::memory_order_acq_rel) - 1;
+    const I left = n.load(std::memory_order_relaxed) - 1;
+    n.store(left, std::memory_order_relaxed);
+    return left;
+}
+
 /// One allocation: this header followed by the elements, which start at the first 64-byte
 /// boundary after it; or, for `from_blob`, a header that points at memory the caller owns.
 struct storage_block {
@@ -147,9 +162,7 @@ public:
     }
 
     storage(const storage& o) noexcept : b_(o.b_) {
-        if (!b_) return;
-        if (detail::single_threaded()) b_->refs.store(b_->refs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-        else b_->refs.fetch_add(1, std::memory_order_relaxed);
+        if (b_) detail::count_up(b_->refs);
     }
     storage(storage&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
     storage& operator=(const storage& o) noexcept {
@@ -178,15 +191,7 @@ private:
     explicit storage(detail::storage_block* b) noexcept : b_(b) {}
     void release() noexcept {
         if (!b_) return;
-        bool last;
-        if (detail::single_threaded()) {
-            const std::int64_t n = b_->refs.load(std::memory_order_relaxed) - 1;
-            b_->refs.store(n, std::memory_order_relaxed);
-            last = n == 0;
-        } else {
-            last = b_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1;
-        }
-        if (last) {
+        if (detail::count_down(b_->refs) == 0) {
             if (b_->owns) {
                 const std::size_t total = block_bytes(b_->bytes);
                 b_->~storage_block();
