@@ -387,6 +387,44 @@ TEST_CASE_TEMPLATE("dot: edge sizes, contiguous and strided", T, float, double, 
             }
 }
 
+TEST_CASE_TEMPLATE("gemv: a transposed matrix read in blocks of columns, last block first (mv's gradient)", T, float,
+                   double) {
+    // y = Aᵀ g for a row-major A: the columns of the product's matrix are A's rows. They are read
+    // in blocks of 16 KiB; a row too long for four per block takes the unblocked path.
+    std::mt19937_64 rng(9);
+    const int64_t w = nabla::simd::width<T>;
+    const int64_t wide = 16384 / static_cast<int64_t>(sizeof(T)) / 3;  // 3 columns per block: unblocked
+    for (int64_t m : {w - 1, w, w + 1, 4 * w, 4 * w + 3, int64_t{150}, wide, wide + 5})
+        for (int64_t ys : {1, 2}) {
+            const int64_t block = nabla::eval::gemm_detail::gemv_block_columns<T>(m);
+            for (int64_t k : {int64_t{1}, block - 1, block, block + 1, 3 * block + 2, int64_t{1000}}) {
+                if (k < 1) continue;
+                CAPTURE(m);
+                CAPTURE(k);
+                CAPTURE(ys);
+                matrix<T> rows(k, m, layout::row), g(k, 1, layout::row);  // the product reads rowsᵀ: m x k, a_rs = 1
+                fill_random(rows, rng);
+                fill_random(g, rng);
+                std::vector<T> yv(static_cast<std::size_t>(m * ys), gap_value<T>());
+                nabla::eval::gemv<T>(m, k, rows.data(), 1, rows.rs, g.data(), 1, yv.data(), ys);
+                int64_t bad = 0;
+                for (int64_t i = 0; i < m; ++i) {
+                    long double ref = 0, mag = 0;
+                    for (int64_t p = 0; p < k; ++p) {
+                        ref += static_cast<long double>(rows(p, i)) * g(p, 0);
+                        mag += std::fabs(static_cast<long double>(rows(p, i)) * g(p, 0));
+                    }
+                    if (!close(yv[static_cast<std::size_t>(i * ys)], ref, mag, k)) ++bad;
+                }
+                CHECK(bad == 0);
+                for (std::size_t i = 0; i < yv.size(); ++i)
+                    if (ys > 1 && i % static_cast<std::size_t>(ys) != 0) CHECK(std::isnan(yv[i]));
+            }
+        }
+    CHECK(nabla::eval::gemm_detail::gemv_block_columns<double>(150) == 13);
+    CHECK(nabla::eval::gemm_detail::gemv_block_columns<float>(5000) == 1);
+}
+
 TEST_CASE("dot and gemv: documented examples") {
     float x[3] = {1, 2, 3}, y[3] = {4, 5, 6};
     CHECK(nabla::eval::dot<float>(3, x, 1, y, 1) == 32.0f);

@@ -151,37 +151,74 @@ void gemv_rows(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_rs, co
     }
 }
 
-/// y = A x with the columns of A and y contiguous: a strip of y stays in registers while the
-/// columns of A are added into it, scaled by x.
+/// Columns of A read per block by gemv_columns: the block (at most 16 KiB) stays in L1 while
+/// every strip of y passes over it.
+template <class T>
+std::int64_t gemv_block_columns(std::int64_t m) {
+    return std::max<std::int64_t>(1, std::int64_t{16384} / (m * static_cast<std::int64_t>(sizeof(T))));
+}
+
+/// y = A x with the columns of A and y contiguous (A = Bᵀ for a row-major B: the gradient Bᵀ g of
+/// B x). A is read once, in blocks of columns that stay in L1 while the strips of y accumulate
+/// over them, and the blocks go from the last column to the first: a product that has just read
+/// B forward (B x, in the forward pass whose gradient this is) left its last rows in the caches.
+/// When even a few columns do not fit a block, each strip of y stays in registers over all of A
+/// instead. The lanes left over after the last full batch run as the last w rows of y, held apart
+/// so that the overlap is not added twice. Every element of y sums its products in one order. k > 0.
 template <class T>
 void gemv_columns(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_cs, const T* x, std::int64_t x_s, T* y) {
     constexpr std::int64_t w = simd::width<T>;
-    std::int64_t i = 0;
-    for (; i + 4 * w <= m; i += 4 * w) {
-        simd::batch<T> s0 = simd::splat(T(0)), s1 = s0, s2 = s0, s3 = s0;
+    if (m < w) {  // narrower than a batch: independent scalar sums, one column at a time
+        for (std::int64_t i = 0; i < m; ++i) y[i] = T(0);
         for (std::int64_t p = 0; p < k; ++p) {
-            const T* col = a + p * a_cs + i;
-            const simd::batch<T> xv = simd::splat(x[p * x_s]);
-            s0 = simd::fma(simd::load(col), xv, s0);
-            s1 = simd::fma(simd::load(col + w), xv, s1);
-            s2 = simd::fma(simd::load(col + 2 * w), xv, s2);
-            s3 = simd::fma(simd::load(col + 3 * w), xv, s3);
+            const T xv = x[p * x_s];
+            for (std::int64_t i = 0; i < m; ++i) y[i] += a[p * a_cs + i] * xv;
         }
-        simd::store(y + i, s0);
-        simd::store(y + i + w, s1);
-        simd::store(y + i + 2 * w, s2);
-        simd::store(y + i + 3 * w, s3);
+        return;
     }
-    for (; i + w <= m; i += w) {
-        simd::batch<T> s0 = simd::splat(T(0));
-        for (std::int64_t p = 0; p < k; ++p) s0 = simd::fma(simd::load(a + p * a_cs + i), simd::splat(x[p * x_s]), s0);
-        simd::store(y + i, s0);
+    const std::int64_t block = gemv_block_columns<T>(m);
+    const std::int64_t full = m / w * w;  // rows of y in full batches
+    const bool blocked = block >= 4;
+    alignas(64) T tail[w] = {};           // y[m - w, m) when m is not a multiple of w
+    const auto sweep = [&](std::int64_t p_end, std::int64_t p_begin, bool accumulate) {
+        std::int64_t i = 0;
+        for (; i + 4 * w <= full; i += 4 * w) {
+            simd::batch<T> s0 = simd::splat(T(0)), s1 = s0, s2 = s0, s3 = s0;
+            if (accumulate) {
+                s0 = simd::load(y + i), s1 = simd::load(y + i + w);
+                s2 = simd::load(y + i + 2 * w), s3 = simd::load(y + i + 3 * w);
+            }
+            for (std::int64_t p = p_begin; p < p_end; ++p) {
+                const T* col = a + p * a_cs + i;
+                const simd::batch<T> xv = simd::splat(x[p * x_s]);
+                s0 = simd::fma(simd::load(col), xv, s0);
+                s1 = simd::fma(simd::load(col + w), xv, s1);
+                s2 = simd::fma(simd::load(col + 2 * w), xv, s2);
+                s3 = simd::fma(simd::load(col + 3 * w), xv, s3);
+            }
+            simd::store(y + i, s0);
+            simd::store(y + i + w, s1);
+            simd::store(y + i + 2 * w, s2);
+            simd::store(y + i + 3 * w, s3);
+        }
+        for (; i < full; i += w) {
+            simd::batch<T> s0 = accumulate ? simd::load(y + i) : simd::splat(T(0));
+            for (std::int64_t p = p_begin; p < p_end; ++p) s0 = simd::fma(simd::load(a + p * a_cs + i), simd::splat(x[p * x_s]), s0);
+            simd::store(y + i, s0);
+        }
+        if (full < m) {
+            simd::batch<T> s0 = accumulate ? simd::load_aligned(tail) : simd::splat(T(0));
+            for (std::int64_t p = p_begin; p < p_end; ++p) s0 = simd::fma(simd::load(a + p * a_cs + m - w), simd::splat(x[p * x_s]), s0);
+            simd::store_aligned(tail, s0);
+        }
+    };
+    if (!blocked) {
+        sweep(k, 0, false);
+    } else {
+        for (std::int64_t p_end = k; p_end > 0; p_end -= block)
+            sweep(p_end, std::max<std::int64_t>(0, p_end - block), p_end != k);
     }
-    for (; i < m; ++i) {
-        T t(0);
-        for (std::int64_t p = 0; p < k; ++p) t += a[p * a_cs + i] * x[p * x_s];
-        y[i] = t;
-    }
+    for (std::int64_t i = full; i < m; ++i) y[i] = tail[i - (m - w)];
 }
 
 /// Sum of x[i] * y[i] over contiguous x and y: four accumulators hide the latency of the FMA.
