@@ -228,11 +228,23 @@ TEST_CASE("a tensor from an expression: implicit for the same element type, expl
     CHECK(str(x) == "tensor([0., 1., 2.])");
 }
 
+// Expression nodes hold their tensor operands by value: a handle must stay this small (a pointer
+// to the shared layout, and the autograd slot), not carry its shape and strides along.
+static_assert(sizeof(nb::tensor<float>) == sizeof(void*) + sizeof(std::shared_ptr<nb::detail::autograd_meta>));
+
 TEST_CASE("copying a handle shares the data; clone() does not") {
     auto a = nb::arange<float>(4);
     nb::tensor<float> b = a;
     CHECK(b.data() == a.data());
-    CHECK(a.storage().use_count() == 2);
+    CHECK(a.use_count() == 2);            // two handles on one layout
+    CHECK(a.storage().use_count() == 1);  // ... which holds the storage once
+    {
+        const nb::tensor<float> v = a[1];  // a view: its own layout on the same storage
+        CHECK(a.storage().use_count() == 2);
+        CHECK(v.use_count() == 1);
+    }
+    CHECK(a.storage().use_count() == 1);
+    CHECK(nb::tensor<float>().use_count() == 0);
     b[1] = 10.0f;
     CHECK(str(a) == "tensor([ 0., 10.,  2.,  3.])");
 

@@ -3,6 +3,9 @@
 /// `nabla::tensor<T>`: a cheap handle (like `torch::Tensor`) over shared, reference-counted,
 /// 64-byte-aligned storage, with a shape, strides and an offset. Copying a handle shares the data;
 /// `clone()` copies it. Views (`reshape`, `T`, `slice`, `select`, `[i]`, ...) share the storage.
+/// The handle itself is 24 bytes: a pointer to its layout (storage, shape, strides, offset; shared by the
+/// handle's copies and never changed, see core/layout.hpp; a view makes a new one) and its
+/// autograd slot. Expression nodes hold tensors by value, so this is what they copy.
 ///
 /// Assignment follows LibTorch: `t = expr` on a named tensor evaluates and rebinds `t`; assigning
 /// to a temporary view (`A[0] = e`, `A.slice(0, 1, 3) = 0.f`) writes into the data.
@@ -19,6 +22,7 @@
 #include "core/autograd.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
+#include "core/layout.hpp"
 #include "core/shape.hpp"
 #include "core/storage.hpp"
 #include "eval/assign.hpp"
@@ -69,11 +73,11 @@ public:
 
     /// New uninitialised contiguous storage of the given shape (see `nabla::empty`).
     explicit tensor(const nabla::shape& s)
-        : storage_(storage::allocate(static_cast<std::size_t>(s.numel()) * sizeof(Elem))), shape_(s),
-          strides_(contiguous_strides(s)) {}
+        : layout_(storage::allocate(static_cast<std::size_t>(s.numel()) * sizeof(Elem)), s, contiguous_strides(s), 0,
+                  sizeof(Elem)) {}
     /// A view over existing storage.
     tensor(nabla::storage st, const nabla::shape& s, const nabla::strides& str, std::int64_t offset)
-        : storage_(std::move(st)), shape_(s), strides_(str), offset_(offset) {}
+        : layout_(std::move(st), s, str, offset, sizeof(Elem)) {}
 
     tensor(const tensor&) = default;
     tensor(tensor&&) noexcept = default;
@@ -102,17 +106,21 @@ public:
     }
 
     // ---- inspection -------------------------------------------------------------------------
-    bool defined() const noexcept { return static_cast<bool>(storage_); }
-    const nabla::shape& shape() const noexcept { return shape_; }
-    const nabla::strides& strides() const noexcept { return strides_; }
-    std::int64_t stride(std::int64_t d) const { return strides_[wrap_index_dim(d, dim())]; }
-    std::int64_t offset() const noexcept { return offset_; }
-    const nabla::storage& storage() const noexcept { return storage_; }
+    bool defined() const noexcept { return static_cast<bool>(layout_->storage); }
+    const nabla::shape& shape() const noexcept { return layout_->shape; }
+    const nabla::strides& strides() const noexcept { return layout_->strides; }
+    std::int64_t stride(std::int64_t d) const { return strides()[wrap_index_dim(d, dim())]; }
+    std::int64_t offset() const noexcept { return layout_->offset; }
+    const nabla::storage& storage() const noexcept { return layout_->storage; }
+    /// Handles sharing this one's layout (as LibTorch's `use_count`): copies count, views don't
+    /// (a view is its own layout holding one reference to the storage: see `storage().use_count()`).
+    std::int64_t use_count() const noexcept { return layout_.use_count(); }
     /// Pointer to the first element (the view's, not the storage's).
-    Elem* data() const noexcept { return static_cast<Elem*>(storage_.data()) + offset_; }
-    bool is_contiguous() const noexcept { return nabla::is_contiguous(shape_, strides_); }
+    Elem* data() const noexcept { return static_cast<Elem*>(layout_->first); }
+    bool is_contiguous() const noexcept { return layout_->contiguous; }
+    /// The number of elements (1 for a 0-d tensor).
+    std::int64_t numel() const noexcept { return layout_->numel; }
     using expr_methods<tensor>::dim;
-    using expr_methods<tensor>::numel;
     using expr_methods<tensor>::size;
 
     /// The value of a one-element tensor; throws otherwise, as PyTorch.
@@ -136,7 +144,7 @@ public:
         check_defined("index");
         if (dim() == 0)
             throw index_error("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number");
-        const std::int64_t n = shape_[0];
+        const std::int64_t n = shape()[0];
         if (i < -n || i >= n)
             throw index_error("index " + std::to_string(i) + " is out of bounds for dimension 0 with size " + std::to_string(n));
         return select_unchecked(0, i < 0 ? i + n : i);
@@ -146,10 +154,10 @@ public:
         check_defined("select");
         if (dim() == 0) throw index_error("select() cannot be applied to a 0-dim tensor.");
         const int dd = wrap_dim(d, dim());
-        const std::int64_t n = shape_[dd];
+        const std::int64_t n = shape()[dd];
         if (i < -n || i >= n)
             throw index_error("select(): index " + std::to_string(i) + " out of range for tensor of size " +
-                              shape_.str() + " at dimension " + std::to_string(dd));
+                              shape().str() + " at dimension " + std::to_string(dd));
         return select_unchecked(dd, i < 0 ? i + n : i);
     }
     /// `slice(d, start, end, step)`: Python's `A[start:end:step]` along d (bounds clamp, negatives count from the end).
@@ -158,15 +166,15 @@ public:
         if (dim() == 0) throw index_error("slice() cannot be applied to a 0-dim tensor.");
         if (step <= 0) throw error("slice step must be positive");
         const int dd = wrap_dim(d, dim());
-        const std::int64_t n = shape_[dd];
+        const std::int64_t n = shape()[dd];
         auto clampi = [n](std::int64_t v) { return std::clamp<std::int64_t>(v < 0 ? v + n : v, 0, n); };
         start = clampi(start);
         end = std::max(clampi(end), start);
-        tensor v = *this;
-        v.offset_ += start * strides_[dd];
-        v.shape_[dd] = (end - start + step - 1) / step;
-        v.strides_[dd] *= step;
-        return make_view(std::move(v), "SliceBackward0", [base = shape_, dd, start, end, step](const tensor& g) {
+        nabla::shape s = shape();
+        nabla::strides st = strides();
+        s[dd] = (end - start + step - 1) / step;
+        st[dd] *= step;
+        return make_view(with_layout(s, st, offset() + start * strides()[dd]), "SliceBackward0", [base = shape(), dd, start, end, step](const tensor& g) {
             tensor z = tensor::zeros_of(base);
             z.slice(dd, start, end, step).copy_(g);
             return z;
@@ -176,10 +184,11 @@ public:
     tensor transpose(std::int64_t d0, std::int64_t d1) const {
         check_defined("transpose");
         const int a = wrap_dim(d0, dim()), b = wrap_dim(d1, dim());
-        tensor v = *this;
-        std::swap(v.shape_[a], v.shape_[b]);
-        std::swap(v.strides_[a], v.strides_[b]);
-        return make_view(std::move(v), "TransposeBackward0", [a, b](const tensor& g) { return g.transpose(a, b); });
+        nabla::shape s = shape();
+        nabla::strides st = strides();
+        std::swap(s[a], s[b]);
+        std::swap(st[a], st[b]);
+        return make_view(with_layout(s, st, offset()), "TransposeBackward0", [a, b](const tensor& g) { return g.transpose(a, b); });
     }
     /// The transpose of a matrix (PyTorch's `.T`: all dimensions reversed).
     tensor T() const {
@@ -200,7 +209,8 @@ public:
         if (order.size() != dim())
             throw error("permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = " +
                         std::to_string(dim()) + " is not equal to len(dims) = " + std::to_string(order.size()));
-        tensor v = *this;
+        nabla::shape s = shape();
+        nabla::strides st = strides();
         bool seen[NABLA_MAX_RANK] = {};
         nabla::shape inverse = nabla::shape::filled(dim(), 0);
         for (int i = 0; i < dim(); ++i) {
@@ -208,10 +218,10 @@ public:
             if (seen[d]) throw error("permute(): duplicate dims are not allowed.");
             seen[d] = true;
             inverse[d] = i;
-            v.shape_[i] = shape_[d];
-            v.strides_[i] = strides_[d];
+            s[i] = shape()[d];
+            st[i] = strides()[d];
         }
-        return make_view(std::move(v), "PermuteBackward0", [inverse](const tensor& g) { return g.permute(inverse); });
+        return make_view(with_layout(s, st, offset()), "PermuteBackward0", [inverse](const tensor& g) { return g.permute(inverse); });
     }
     /// A tensor with the same elements and a new shape; one extent may be -1 (inferred). A view
     /// when the strides allow it, a copy otherwise (as PyTorch's `reshape`).
@@ -220,13 +230,10 @@ public:
         const nabla::shape target_shape = infer_shape(s);
         nabla::strides st;
         if (view_strides(target_shape, st)) {
-            tensor v = *this;
-            v.shape_ = target_shape;
-            v.strides_ = st;
-            return make_view(std::move(v), "ViewBackward0", [base = shape_](const tensor& g) { return g.reshape(base); });
+            return make_view(with_layout(target_shape, st, offset()), "ViewBackward0", [base = shape()](const tensor& g) { return g.reshape(base); });
         }
         return make_view(contiguous_copy().reshape(target_shape), "ReshapeAliasBackward0",
-                         [base = shape_](const tensor& g) { return g.reshape(base); });
+                         [base = shape()](const tensor& g) { return g.reshape(base); });
     }
     template <std::integral... I>
     tensor reshape(I... extents) const {
@@ -245,7 +252,7 @@ public:
     template <element U>
     tensor<U> to() const {
         check_defined("to");
-        tensor<U> c(shape_);
+        tensor<U> c(shape());
         eval::assign(c.target(), *this);
         return c;
     }
@@ -279,7 +286,7 @@ public:
     }
 
     /// The kernels' view of this tensor as a destination.
-    eval::target<Elem> target() const noexcept { return {data(), shape_, strides_}; }
+    eval::target<Elem> target() const noexcept { return {data(), shape(), strides()}; }
 
     // ---- autograd slot ------------------------------------------------------------------------
     bool requires_grad() const noexcept { return meta_ && meta_->requires_grad; }
@@ -319,6 +326,10 @@ public:
     }
 
 private:
+    // A handle viewing this tensor's storage with another shape, strides and offset (no autograd slot).
+    tensor with_layout(const nabla::shape& s, const nabla::strides& st, std::int64_t offset) const {
+        return tensor(storage(), s, st, offset);
+    }
     // A view of this tensor: shares the storage; on the tape when this tensor requires grad.
     template <class F>
     tensor make_view(tensor v, std::string_view name, F backward_map) const {
@@ -343,7 +354,7 @@ private:
             if (const std::int64_t n = numel(); n != 0) eval::assign_flat(dst.data, e, n);
             return *this;
         }
-        if (!broadcasts_to(e.shape(), shape_))
+        if (!broadcasts_to(e.shape(), shape()))
             throw shape_error(as_view_assignment ? expand_message(e.shape()) : copy_message(e.shape()));
         if (overlaps_differently(e)) {
             const tensor<value_t<E>> tmp(e);
@@ -354,8 +365,8 @@ private:
         return *this;
     }
     std::string copy_message(const nabla::shape& from) const {
-        const nabla::shape b = broadcast_shapes(shape_, from);  // throws PyTorch's size mismatch message
-        return "output with shape " + shape_.str() + " doesn't match the broadcast shape " + b.str();
+        const nabla::shape b = broadcast_shapes(shape(), from);  // throws PyTorch's size mismatch message
+        return "output with shape " + shape().str() + " doesn't match the broadcast shape " + b.str();
     }
     // In-place writes are refused where PyTorch refuses them (a leaf that requires grad) and where
     // nabla's tape cannot follow them (a recorded intermediate).
@@ -369,11 +380,11 @@ private:
         if (!defined()) throw error(std::string(what) + "(): the tensor is undefined");
     }
     tensor select_unchecked(int d, std::int64_t i) const {
-        tensor v = *this;
-        v.offset_ += i * strides_[d];
-        v.shape_.erase(d);
-        v.strides_.erase(d);
-        return make_view(std::move(v), "SelectBackward0", [base = shape_, d, i](const tensor& g) {
+        nabla::shape s = shape();
+        nabla::strides st = strides();
+        s.erase(d);
+        st.erase(d);
+        return make_view(with_layout(s, st, offset() + i * strides()[d]), "SelectBackward0", [base = shape(), d, i](const tensor& g) {
             tensor z = tensor::zeros_of(base);
             z.select(d, i).copy_(g);
             return z;
@@ -386,30 +397,30 @@ private:
     }
     // A contiguous copy, not recorded (reshape records the copy and the view as one step).
     tensor contiguous_copy() const {
-        tensor c(shape_);
+        tensor c(shape());
         eval::assign(c.target(), *this);
         return c;
     }
     std::string expand_message(const nabla::shape& from) const {
-        if (from.size() > shape_.size()) {
+        if (from.size() > shape().size()) {
             constexpr std::string_view type_name = std::is_same_v<Elem, float>          ? "torch.FloatTensor"
                                                    : std::is_same_v<Elem, double>       ? "torch.DoubleTensor"
                                                    : std::is_same_v<Elem, std::int32_t> ? "torch.IntTensor"
                                                    : std::is_same_v<Elem, std::int64_t> ? "torch.LongTensor"
                                                                                         : "torch.BoolTensor";
-            return "expand(" + std::string(type_name) + "{" + from.str() + "}, size=" + shape_.str() +
-                   "): the number of sizes provided (" + std::to_string(shape_.size()) +
+            return "expand(" + std::string(type_name) + "{" + from.str() + "}, size=" + shape().str() +
+                   "): the number of sizes provided (" + std::to_string(shape().size()) +
                    ") must be greater or equal to the number of dimensions in the tensor (" + std::to_string(from.size()) + ")";
         }
         for (int i = 0; i < from.size(); ++i) {
-            const int j = shape_.size() - from.size() + i;
-            const std::int64_t want = j >= 0 ? shape_[j] : 1;
+            const int j = shape().size() - from.size() + i;
+            const std::int64_t want = j >= 0 ? shape()[j] : 1;
             if (from[i] != 1 && from[i] != want)
                 return "The expanded size of the tensor (" + std::to_string(want) + ") must match the existing size (" +
                        std::to_string(from[i]) + ") at non-singleton dimension " + std::to_string(j) +
-                       ".  Target sizes: " + shape_.str() + ".  Tensor sizes: " + from.str();
+                       ".  Target sizes: " + shape().str() + ".  Tensor sizes: " + from.str();
         }
-        return "expand(" + shape_.str() + ", size=" + from.str() +
+        return "expand(" + shape().str() + ", size=" + from.str() +
                "): the number of sizes provided must be greater or equal to the number of dimensions in the tensor";
     }
     nabla::shape infer_shape(const nabla::shape& s) const {
@@ -443,11 +454,11 @@ private:
             return true;
         }
         int view_d = ns.size() - 1;
-        std::int64_t chunk_base_stride = strides_.size() ? strides_.back() : 1;
+        std::int64_t chunk_base_stride = strides().size() ? strides().back() : 1;
         std::int64_t tensor_numel = 1, view_numel = 1;
-        for (int d = shape_.size() - 1; d >= 0; --d) {
-            tensor_numel *= shape_[d];
-            if (d == 0 || (shape_[d - 1] != 1 && strides_[d - 1] != tensor_numel * chunk_base_stride)) {
+        for (int d = shape().size() - 1; d >= 0; --d) {
+            tensor_numel *= shape()[d];
+            if (d == 0 || (shape()[d - 1] != 1 && strides()[d - 1] != tensor_numel * chunk_base_stride)) {
                 while (view_d >= 0 && (view_numel < tensor_numel || ns[view_d] == 1)) {
                     out[view_d] = view_numel * chunk_base_stride;
                     view_numel *= ns[view_d];
@@ -455,7 +466,7 @@ private:
                 }
                 if (view_numel != tensor_numel) return false;
                 if (d > 0) {
-                    chunk_base_stride = strides_[d - 1];
+                    chunk_base_stride = strides()[d - 1];
                     tensor_numel = 1;
                     view_numel = 1;
                 }
@@ -482,7 +493,7 @@ private:
     // True when `e` reads memory this tensor writes, other than element-for-element in place.
     template <class E>
     bool overlaps_differently(const E& e) const {
-        const auto [lo, hi] = byte_range(data(), shape_, strides_);
+        const auto [lo, hi] = byte_range(data(), shape(), strides());
         bool clash = false;
         eval::for_each_leaf(e, [&](const auto& l) {
             const auto [llo, lhi] = byte_range(l.data(), l.shape(), l.strides());
@@ -490,7 +501,7 @@ private:
             using L = std::remove_cvref_t<decltype(l)>;
             const bool same_position = std::is_same_v<value_t<L>, Elem> &&
                                        static_cast<const void*>(l.data()) == static_cast<const void*>(data()) &&
-                                       broadcast_strides(l.shape(), l.strides(), shape_) == strides_;
+                                       broadcast_strides(l.shape(), l.strides(), shape()) == strides();
             clash = !same_position;
         });
         return clash;
@@ -535,10 +546,7 @@ private:
 
     template <element U> friend class tensor;
 
-    nabla::storage storage_;
-    nabla::shape shape_;
-    nabla::strides strides_;
-    std::int64_t offset_ = 0;
+    detail::layout_ref layout_;  // storage, shape, strides, offset: shared by copies, never changed
     std::shared_ptr<detail::autograd_meta> meta_;
 };
 
