@@ -73,8 +73,7 @@ public:
 
     /// New uninitialised contiguous storage of the given shape (see `nabla::empty`).
     explicit tensor(const nabla::shape& s)
-        : layout_(storage::allocate(static_cast<std::size_t>(s.numel()) * sizeof(Elem)), s, contiguous_strides(s), 0,
-                  sizeof(Elem)) {}
+        : layout_(detail::layout_ref::contiguous(static_cast<std::size_t>(s.numel()) * sizeof(Elem), s)) {}
     /// A view over existing storage.
     tensor(nabla::storage st, const nabla::shape& s, const nabla::strides& str, std::int64_t offset)
         : layout_(std::move(st), s, str, offset, sizeof(Elem)) {}

@@ -17,7 +17,20 @@ namespace nabla::detail {
 
 /// One view of a storage block. `first` is the address of element 0 of the view; `numel` and
 /// `contiguous` are worked out once, when the layout is made (every evaluation asks for them).
+/// The constructors build every member in place: a shape copied out of a temporary that was just
+/// written element by element costs a failed store-to-load forward (a wide load of narrow stores).
 struct tensor_layout {
+    tensor_layout() noexcept = default;
+    /// A row-major layout of shape `s` over all of `st`.
+    tensor_layout(nabla::storage&& st, const nabla::shape& s)
+        : first(st.data()), shape(s), strides(contiguous_strides(s)), numel(s.numel()), storage(std::move(st)) {}
+    /// Any view of `st`: `offset` and the strides count elements of `elem_bytes` bytes.
+    tensor_layout(nabla::storage&& st, const nabla::shape& s, const nabla::strides& str, std::int64_t off,
+                  std::size_t elem_bytes)
+        : first(st ? static_cast<char*>(st.data()) + off * static_cast<std::int64_t>(elem_bytes) : nullptr),
+          shape(s), strides(str), offset(off), numel(s.numel()), contiguous(nabla::is_contiguous(s, str)),
+          storage(std::move(st)) {}
+
     std::atomic<std::int64_t> refs{1};
     void* first = nullptr;
     nabla::shape shape;
@@ -25,6 +38,7 @@ struct tensor_layout {
     std::int64_t offset = 0;
     std::int64_t numel = 1;
     bool contiguous = true;
+    bool in_storage_block = false;  ///< made by layout_ref::contiguous, inside its storage's block
     nabla::storage storage;
 };
 
@@ -36,17 +50,18 @@ inline tensor_layout null_layout{};
 class layout_ref {
 public:
     layout_ref() noexcept = default;
-    /// A new layout viewing `st` with the given shape, strides and offset (in elements of `elem_bytes`).
+    /// A new view of `st`: the arguments are tensor_layout's.
     layout_ref(nabla::storage st, const nabla::shape& s, const nabla::strides& str, std::int64_t offset,
                std::size_t elem_bytes)
-        : p_(new (block_cache::allocate(sizeof(tensor_layout))) tensor_layout{}) {
-        if (st) p_->first = static_cast<char*>(st.data()) + offset * static_cast<std::int64_t>(elem_bytes);
-        p_->shape = s;
-        p_->strides = str;
-        p_->offset = offset;
-        p_->numel = s.numel();
-        p_->contiguous = nabla::is_contiguous(s, str);
-        p_->storage = std::move(st);
+        : p_(new (block_cache::allocate(sizeof(tensor_layout))) tensor_layout(std::move(st), s, str, offset, elem_bytes)) {}
+    /// A new row-major tensor of shape `s` with `bytes` bytes of uninitialised storage. The layout
+    /// lives in the storage's own block (one allocation, as a tensor without a layout had).
+    static layout_ref contiguous(std::size_t bytes, const nabla::shape& s) {
+        void* mem = nullptr;
+        nabla::storage st = nabla::storage::allocate(bytes, sizeof(tensor_layout), mem);
+        auto* p = new (mem) tensor_layout(std::move(st), s);
+        p->in_storage_block = true;
+        return layout_ref(p);
     }
     layout_ref(const layout_ref& o) noexcept : p_(o.p_) {
         if (p_ != &null_layout) count_up(p_->refs);
@@ -62,11 +77,15 @@ public:
     }
     ~layout_ref() {
         if (p_ != &null_layout && count_down(p_->refs) == 0) {
-            // The storage is released last, so that its block is the first a thread's cache hands
-            // out again: the next tensor of this size reuses the same data block and layout block.
-            nabla::storage last = std::move(p_->storage);
-            p_->~tensor_layout();
-            block_cache::deallocate(p_, sizeof(tensor_layout));
+            if (p_->in_storage_block) {
+                // The layout's memory belongs to the storage block: end the layout first, then
+                // drop its storage reference (which frees the block unless a view still holds it).
+                nabla::storage last = std::move(p_->storage);
+                p_->~tensor_layout();
+            } else {
+                p_->~tensor_layout();
+                block_cache::deallocate(p_, sizeof(tensor_layout));
+            }
         }
     }
     void swap(layout_ref& o) noexcept { std::swap(p_, o.p_); }
@@ -77,6 +96,7 @@ public:
     const tensor_layout& operator*() const noexcept { return *p_; }
 
 private:
+    explicit layout_ref(tensor_layout* p) noexcept : p_(p) {}
     tensor_layout* p_ = &null_layout;
 };
 

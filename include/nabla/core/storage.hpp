@@ -66,6 +66,7 @@ struct storage_block {
     std::atomic<std::int64_t> refs{1};
     void* data = nullptr;
     std::size_t bytes = 0;
+    std::uint32_t extra = 0;  ///< bytes of another object kept between this header and the data (a tensor's layout)
     bool owns = true;
 };
 
@@ -142,13 +143,23 @@ public:
 
     /// Allocates `bytes` bytes, 64-byte aligned, uninitialised.
     static storage allocate(std::size_t bytes) {
+        void* unused;
+        return allocate(bytes, 0, unused);
+    }
+    /// Allocates `bytes` bytes as above and, in the same block, `extra` bytes (at most 1 KiB,
+    /// 16-byte aligned) at `*extra_mem` for an object whose lifetime the caller ends before
+    /// releasing this handle: a new tensor's layout lives next to its data, one allocation for both.
+    static storage allocate(std::size_t bytes, std::size_t extra, void*& extra_mem) {
         // Plain operator new, then align by hand: the aligned operator new goes through
         // memalign, which costs several times a small malloc (most of a small reduction's time).
-        void* raw = detail::block_cache::allocate(block_bytes(bytes));
+        extra = (extra + 15) / 16 * 16;
+        void* raw = detail::block_cache::allocate(block_bytes(bytes) + extra);
         auto* b = new (raw) detail::storage_block{};
-        const auto first = reinterpret_cast<std::uintptr_t>(b + 1);
+        extra_mem = b + 1;
+        const auto first = reinterpret_cast<std::uintptr_t>(b + 1) + extra;
         b->data = reinterpret_cast<void*>((first + slack) / storage_alignment * storage_alignment);
         b->bytes = bytes;
+        b->extra = static_cast<std::uint32_t>(extra);
         ++detail::allocation_counter();
         return storage(b);
     }
@@ -173,7 +184,9 @@ public:
         storage(std::move(o)).swap(*this);
         return *this;
     }
-    ~storage() { release(); }
+    ~storage() {
+        if (b_) release();
+    }
     void swap(storage& o) noexcept { std::swap(b_, o.b_); }
 
     explicit operator bool() const noexcept { return b_ != nullptr; }
@@ -193,7 +206,7 @@ private:
         if (!b_) return;
         if (detail::count_down(b_->refs) == 0) {
             if (b_->owns) {
-                const std::size_t total = block_bytes(b_->bytes);
+                const std::size_t total = block_bytes(b_->bytes) + b_->extra;
                 b_->~storage_block();
                 detail::block_cache::deallocate(b_, total);
             } else {
