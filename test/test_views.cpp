@@ -77,6 +77,37 @@ TEST_CASE("shapes hold at most NABLA_MAX_RANK extents") {
     CHECK(x.shape() != nb::shape{1, 1, 1, 1, 1, 1, 2, 1});
 }
 
+TEST_CASE("a shape copies exactly its extents at every rank, and numel stops at a zero extent") {
+    // shape's copy moves the extents one by one (see shape.hpp); every rank from 0 to the maximum,
+    // copied into a fresh shape and assigned over a longer and a shorter one.
+    for (int r = 0; r <= nb::shape::max_rank; ++r) {
+        nb::shape s;
+        std::int64_t n = 1;
+        for (int i = 0; i < r; ++i) {
+            s.push_back(i + 2);
+            n *= i + 2;
+        }
+        const nb::shape copy(s);
+        CHECK(copy == s);
+        CHECK(copy.size() == r);
+        CHECK(copy.numel() == n);
+        nb::shape longer = nb::shape::filled(nb::shape::max_rank, 7), shorter{9};
+        longer = s;
+        shorter = s;
+        CHECK(longer == s);
+        CHECK(shorter == s);
+        CHECK(longer.str() == s.str());
+        // growing again after a shrinking assignment fills zeros, not the old extents
+        longer.resize(nb::shape::max_rank);
+        for (int i = r; i < nb::shape::max_rank; ++i) CHECK(longer[i] == 0);
+    }
+    CHECK(nb::shape{}.numel() == 1);
+    CHECK(nb::shape{3, 0, 5}.numel() == 0);
+    CHECK(nb::shape{0}.numel() == 0);
+    CHECK(nb::shape{2, 3, 4, 5, 1, 1, 2, 3}.numel() == 720);
+    CHECK(nb::zeros<float>({4, 0, 3}).numel() == 0);
+}
+
 TEST_CASE("size, len and stride reject a bad dimension") {
     auto x = nb::zeros<float>({2, 3});
     CHECK_THROWS_WITH_AS(x.size(2), "Dimension out of range (expected to be in range of [-2, 1], but got 2)", nb::index_error);

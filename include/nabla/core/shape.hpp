@@ -22,6 +22,17 @@ public:
     static constexpr int max_rank = NABLA_MAX_RANK;
 
     constexpr shape() noexcept = default;
+    /// Copies the extents one at a time. A shape is usually copied right after it was written one
+    /// extent at a time (`shape{n}`, a broadcast, a reduced shape); the implicit copy, one 64-byte
+    /// load, cannot take its data from those narrow stores while they are in flight and waits for
+    /// them (~20 cycles on Zen 4, about a third of a small tensor's construction); 8-byte loads
+    /// forward from them at once.
+    constexpr shape(const shape& o) noexcept : rank_(o.rank_) { copy_extents(o); }
+    constexpr shape& operator=(const shape& o) noexcept {
+        rank_ = o.rank_;
+        copy_extents(o);
+        return *this;
+    }
     constexpr shape(std::initializer_list<std::int64_t> dims) { assign(dims.begin(), dims.end()); }
     template <class It>
     constexpr shape(It first, It last) {
@@ -49,8 +60,13 @@ public:
 
     /// Product of the extents (1 for a 0-d shape).
     constexpr std::int64_t numel() const noexcept {
+        // The early exit keeps GCC from vectorising this loop: its AVX-512 form multiplies with
+        // vpmullq (15 cycles of latency on Zen 4, two in a row) for what is one or two multiplies.
         std::int64_t n = 1;
-        for (int i = 0; i < rank_; ++i) n *= d_[i];
+        for (int i = 0; i < rank_; ++i) {
+            if (d_[i] == 0) return 0;
+            n *= d_[i];
+        }
         return n;
     }
     constexpr void push_back(std::int64_t v) {
@@ -94,6 +110,14 @@ public:
     friend std::ostream& operator<<(std::ostream& os, const shape& s) { return os << s.str(); }
 
 private:
+    // A loop over the fixed maximum with an early exit: GCC unrolls it into scalar moves, where a
+    // loop to rank_ becomes a call to memcpy.
+    constexpr void copy_extents(const shape& o) noexcept {
+        for (int i = 0; i < max_rank; ++i) {
+            if (i >= rank_) break;
+            d_[i] = o.d_[i];
+        }
+    }
     static constexpr void check_rank(int r) {
         if (r > max_rank)
             throw shape_error("nabla supports tensors of at most " + std::to_string(max_rank) +

@@ -19,33 +19,6 @@ namespace nabla {
 
 namespace detail {
 
-// The shape of an operand, or null for a scalar (0-d: it broadcasts to anything).
-template <class A>
-const nabla::shape* shape_ptr(const A& a) noexcept {
-    if constexpr (!expression<A> || is_scalar_operand<std::remove_cvref_t<A>>::value) return nullptr;
-    else return &a.shape();
-}
-
-// The broadcast shape of the operands. The common case, every non-scalar operand of one shape,
-// is one comparison per operand and one copy.
-template <class... As>
-nabla::shape broadcast_all(const As&... as) {
-    const nabla::shape* const ps[] = {shape_ptr(as)...};
-    const nabla::shape* first = nullptr;
-    bool same = true;
-    for (const nabla::shape* p : ps) {
-        if (!p) continue;
-        if (!first) first = p;
-        else same = same && *p == *first;
-    }
-    if (!first) return {};
-    if (same) return *first;
-    nabla::shape s;
-    for (const nabla::shape* p : ps)
-        if (p) s = broadcast_shapes(s, *p);
-    return s;
-}
-
 template <class A>
 void check_defined_operand(const A& a) {
     if constexpr (leaf_expression<A>)
@@ -53,14 +26,13 @@ void check_defined_operand(const A& a) {
 }
 
 /// Builds `Op` over the arguments (expressions by value, arithmetic values as weak scalars).
-/// Checks and the broadcast shape read the arguments where they are; the node then copies each
+/// The node works out the broadcast shape from the arguments where they are, then copies each
 /// tensor operand once, straight into place.
 template <class Op, class... As>
 auto make_node(Op op, As&&... as) {
     using N = node<Op, operand_t<As>...>;
     (check_defined_operand(as), ...);
-    const nabla::shape s = broadcast_all(as...);
-    return N(std::move(op), s, std::in_place, wrap_operand(std::forward<As>(as))...);
+    return N(std::move(op), broadcast_operands, wrap_operand(std::forward<As>(as))...);
 }
 
 }  // namespace detail
