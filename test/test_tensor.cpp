@@ -335,6 +335,17 @@ TEST_CASE("copy_ broadcasts and converts the source") {
     auto i = nb::zeros<std::int32_t>({3});
     i.copy_(nb::tensor({1.9f, -1.9f, 0.5f}));
     CHECK(str(i) == "tensor([ 1, -1,  0], dtype=int32)");
+    // One element broadcast to every position (a fill in the kernel), converted, into a contiguous
+    // target and through a transposed view.
+    m.copy_(nb::tensor<std::int64_t>{{7}});
+    CHECK(str(m) == "tensor([[7., 7., 7.],\n        [7., 7., 7.]])");
+    auto j = nb::zeros<std::int32_t>({3, 2});
+    j.T().copy_(nb::tensor<double>(2.7));
+    CHECK(str(j) == "tensor([[2, 2],\n        [2, 2],\n        [2, 2]], dtype=int32)");
+    j.copy_(nb::tensor<bool>(true));
+    CHECK(str(j) == "tensor([[1, 1],\n        [1, 1],\n        [1, 1]], dtype=int32)");
+    j.copy_(nb::tensor<double>(-0.5));
+    CHECK(str(j) == "tensor([[0, 0],\n        [0, 0],\n        [0, 0]], dtype=int32)");
 }
 
 TEST_CASE("copy_ is correct when the source reads the target through another view") {

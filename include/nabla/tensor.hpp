@@ -348,9 +348,8 @@ private:
         // The common case first: this tensor and every leaf contiguous with this shape. Then the
         // shapes match, elements pair up by position, and the only alias to rule out is a leaf
         // whose elements overlap ours at other positions (two byte ranges; same start is in place).
-        const eval::target<Elem> dst = target();
-        if (eval::flat_layout(dst, e) && !overlaps_shifted(e)) {
-            if (const std::int64_t n = numel(); n != 0) eval::assign_flat(dst.data, e, n);
+        if (is_contiguous() && eval::flat_leaves(shape(), e) && !overlaps_shifted(e)) {
+            if (const std::int64_t n = numel(); n != 0) eval::assign_flat(data(), e, n);
             return *this;
         }
         if (!broadcasts_to(e.shape(), shape()))
@@ -545,8 +544,13 @@ private:
 
     template <element U> friend class tensor;
 
-    detail::layout_ref layout_;  // storage, shape, strides, offset: shared by copies, never changed
+    // The autograd slot first: GCC copies and moves a shared_ptr as one 16-byte load and store.
+    // Behind the layout pointer, a move's 16-byte load would span the layout pointer and the
+    // slot's first half, written by two separate stores when the handle was just copied (into a
+    // node that is then moved into the next one); such a load cannot be forwarded from the
+    // stores and waits for them, ~30 % of a 16-element `a.copy_(b + s * c)`.
     std::shared_ptr<detail::autograd_meta> meta_;
+    detail::layout_ref layout_;  // storage, shape, strides, offset: shared by copies, never changed
 };
 
 template <arithmetic_scalar U> tensor(std::initializer_list<U>) -> tensor<default_element_t<U>>;

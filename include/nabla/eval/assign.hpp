@@ -102,12 +102,17 @@ NABLA_INLINE void run_row(T* out, std::int64_t out_step, const Ev& ev, std::int6
 
 namespace nabla::eval {
 
+/// True when every leaf of `e` is contiguous with shape `sizes`.
+template <class E>
+NABLA_INLINE bool flat_leaves(const shape& sizes, const E& e) noexcept {
+    bool flat = true;
+    for_each_leaf(e, [&](const auto& l) { flat = flat && l.shape() == sizes && l.is_contiguous(); });
+    return flat;
+}
 /// True when dst and every leaf of `e` are contiguous with dst's shape: `assign_flat` applies.
 template <class T, class E>
 NABLA_INLINE bool flat_layout(const target<T>& dst, const E& e) noexcept {
-    bool flat = is_contiguous(dst.sizes, dst.steps);
-    for_each_leaf(e, [&](const auto& l) { flat = flat && l.shape() == dst.sizes && l.is_contiguous(); });
-    return flat;
+    return is_contiguous(dst.sizes, dst.steps) && flat_leaves(dst.sizes, e);
 }
 
 /// The flat loop: `n` elements of `e` into contiguous `out` (the caller has checked `flat_layout`).
@@ -129,6 +134,11 @@ void assign(const target<T>& dst, const E& e) {
     if constexpr (detail::is_scalar_operand<E>::value) {  // a fill: fill_, zeros, full
         if (is_contiguous(dst.sizes, dst.steps)) {
             std::fill_n(dst.data, n, static_cast<T>(e.value));
+            return;
+        }
+    } else if constexpr (leaf_expression<E>) {  // one element broadcast (a sum's gradient seed): a fill too
+        if (e.shape().numel() == 1 && is_contiguous(dst.sizes, dst.steps)) {
+            std::fill_n(dst.data, n, static_cast<T>(*e.data()));
             return;
         }
     }
