@@ -46,58 +46,47 @@ struct tensor_layout {
 /// never counted, so default-constructed and moved-from tensors cost no allocation.
 inline tensor_layout null_layout{};
 
+/// Frees a layout whose last reference went.
+struct layout_traits {
+    using type = tensor_layout;
+    static constexpr type* empty() noexcept { return &null_layout; }
+    static void release(tensor_layout* p) noexcept {
+        if (p->in_storage_block) {
+            // The layout's memory belongs to the storage block: end the layout first, then drop
+            // its storage reference (which frees the block unless a view still holds it).
+            nabla::storage last = std::move(p->storage);
+            p->~tensor_layout();
+        } else {
+            p->~tensor_layout();
+            block_cache::deallocate(p, sizeof(tensor_layout));
+        }
+    }
+};
+
 /// An intrusive, counted reference to a layout (never null: undefined handles use null_layout).
-class layout_ref {
+class layout_ref : public counted_ref<layout_traits> {
 public:
     layout_ref() noexcept = default;
     /// A new view of `st`: the arguments are tensor_layout's.
     layout_ref(nabla::storage st, const nabla::shape& s, const nabla::strides& str, std::int64_t offset,
                std::size_t elem_bytes)
-        : p_(new (block_cache::allocate(sizeof(tensor_layout))) tensor_layout(std::move(st), s, str, offset, elem_bytes)) {}
+        : counted_ref(new (block_cache::allocate(sizeof(tensor_layout)))
+                          tensor_layout(std::move(st), s, str, offset, elem_bytes)) {}
     /// A new row-major tensor of shape `s` with `bytes` bytes of uninitialised storage. The layout
     /// lives in the storage's own block (one allocation, as a tensor without a layout had).
     static layout_ref contiguous(std::size_t bytes, const nabla::shape& s) {
         void* mem = nullptr;
-        nabla::storage st = nabla::storage::allocate(bytes, sizeof(tensor_layout), mem);
+        nabla::storage st = nabla::storage::allocate_with<sizeof(tensor_layout)>(bytes, mem);
         auto* p = new (mem) tensor_layout(std::move(st), s);
         p->in_storage_block = true;
         return layout_ref(p);
     }
-    layout_ref(const layout_ref& o) noexcept : p_(o.p_) {
-        if (p_ != &null_layout) count_up(p_->refs);
-    }
-    layout_ref(layout_ref&& o) noexcept : p_(std::exchange(o.p_, &null_layout)) {}
-    layout_ref& operator=(const layout_ref& o) noexcept {
-        layout_ref(o).swap(*this);
-        return *this;
-    }
-    layout_ref& operator=(layout_ref&& o) noexcept {
-        layout_ref(std::move(o)).swap(*this);
-        return *this;
-    }
-    ~layout_ref() {
-        if (p_ != &null_layout && count_down(p_->refs) == 0) {
-            if (p_->in_storage_block) {
-                // The layout's memory belongs to the storage block: end the layout first, then
-                // drop its storage reference (which frees the block unless a view still holds it).
-                nabla::storage last = std::move(p_->storage);
-                p_->~tensor_layout();
-            } else {
-                p_->~tensor_layout();
-                block_cache::deallocate(p_, sizeof(tensor_layout));
-            }
-        }
-    }
-    void swap(layout_ref& o) noexcept { std::swap(p_, o.p_); }
-    /// Handles sharing this layout (0 for an undefined tensor).
-    std::int64_t use_count() const noexcept { return p_ == &null_layout ? 0 : p_->refs.load(std::memory_order_relaxed); }
 
-    const tensor_layout* operator->() const noexcept { return p_; }
-    const tensor_layout& operator*() const noexcept { return *p_; }
+    const tensor_layout* operator->() const noexcept { return get(); }
+    const tensor_layout& operator*() const noexcept { return *get(); }
 
 private:
-    explicit layout_ref(tensor_layout* p) noexcept : p_(p) {}
-    tensor_layout* p_ = &null_layout;
+    explicit layout_ref(tensor_layout* p) noexcept : counted_ref(p) {}
 };
 
 }  // namespace nabla::detail

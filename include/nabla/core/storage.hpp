@@ -60,6 +60,45 @@ inline I count_down(std::atomic<I>& n) noexcept {
     return left;
 }
 
+/// A counted reference to an object with an atomic `refs` member: the copy, move and release
+/// rules shared by storage and layout handles. `Traits` names the type (`type`), the pointer an
+/// empty handle holds (`empty()`, never counted) and what happens when the last reference goes
+/// (`release(type*)`).
+template <class Traits>
+class counted_ref {
+public:
+    using type = typename Traits::type;
+
+    counted_ref() noexcept = default;
+    /// Adopts one reference that `p` already holds (a new object starts at 1).
+    explicit counted_ref(type* p) noexcept : p_(p) {}
+    counted_ref(const counted_ref& o) noexcept : p_(o.p_) {
+        if (p_ != Traits::empty()) count_up(p_->refs);
+    }
+    counted_ref(counted_ref&& o) noexcept : p_(std::exchange(o.p_, Traits::empty())) {}
+    counted_ref& operator=(const counted_ref& o) noexcept {
+        counted_ref(o).swap(*this);
+        return *this;
+    }
+    counted_ref& operator=(counted_ref&& o) noexcept {
+        counted_ref(std::move(o)).swap(*this);
+        return *this;
+    }
+    ~counted_ref() {
+        if (p_ != Traits::empty() && count_down(p_->refs) == 0) Traits::release(p_);
+    }
+    void swap(counted_ref& o) noexcept { std::swap(p_, o.p_); }
+
+    type* get() const noexcept { return p_; }
+    /// References to the object (0 for an empty handle).
+    std::int64_t use_count() const noexcept {
+        return p_ == Traits::empty() ? 0 : p_->refs.load(std::memory_order_relaxed);
+    }
+
+private:
+    type* p_ = Traits::empty();
+};
+
 /// One allocation: this header followed by the elements, which start at the first 64-byte
 /// boundary after it; or, for `from_blob`, a header that points at memory the caller owns.
 struct storage_block {
@@ -144,15 +183,17 @@ public:
     /// Allocates `bytes` bytes, 64-byte aligned, uninitialised.
     static storage allocate(std::size_t bytes) {
         void* unused;
-        return allocate(bytes, 0, unused);
+        return allocate_with<0>(bytes, unused);
     }
-    /// Allocates `bytes` bytes as above and, in the same block, `extra` bytes (at most 1 KiB,
+    /// Allocates `bytes` bytes as above and, in the same block, `Extra` bytes (at most 1 KiB,
     /// 16-byte aligned) at `*extra_mem` for an object whose lifetime the caller ends before
     /// releasing this handle: a new tensor's layout lives next to its data, one allocation for both.
-    static storage allocate(std::size_t bytes, std::size_t extra, void*& extra_mem) {
+    template <std::size_t Extra>
+    static storage allocate_with(std::size_t bytes, void*& extra_mem) {
+        static_assert(Extra <= 1024, "nabla: the object kept in a storage block is at most 1 KiB");
+        constexpr std::size_t extra = (Extra + 15) / 16 * 16;
         // Plain operator new, then align by hand: the aligned operator new goes through
         // memalign, which costs several times a small malloc (most of a small reduction's time).
-        extra = (extra + 15) / 16 * 16;
         void* raw = detail::block_cache::allocate(block_bytes(bytes) + extra);
         auto* b = new (raw) detail::storage_block{};
         extra_mem = b + 1;
@@ -172,28 +213,11 @@ public:
         return storage(b);
     }
 
-    storage(const storage& o) noexcept : b_(o.b_) {
-        if (b_) detail::count_up(b_->refs);
-    }
-    storage(storage&& o) noexcept : b_(std::exchange(o.b_, nullptr)) {}
-    storage& operator=(const storage& o) noexcept {
-        storage(o).swap(*this);
-        return *this;
-    }
-    storage& operator=(storage&& o) noexcept {
-        storage(std::move(o)).swap(*this);
-        return *this;
-    }
-    ~storage() {
-        if (b_) release();
-    }
-    void swap(storage& o) noexcept { std::swap(b_, o.b_); }
-
-    explicit operator bool() const noexcept { return b_ != nullptr; }
-    void* data() const noexcept { return b_ ? b_->data : nullptr; }
-    std::size_t bytes() const noexcept { return b_ ? b_->bytes : 0; }
-    std::int64_t use_count() const noexcept { return b_ ? b_->refs.load(std::memory_order_relaxed) : 0; }
-    friend bool operator==(const storage& a, const storage& b) noexcept { return a.b_ == b.b_; }
+    explicit operator bool() const noexcept { return ref_.get() != nullptr; }
+    void* data() const noexcept { return ref_.get() ? ref_.get()->data : nullptr; }
+    std::size_t bytes() const noexcept { return ref_.get() ? ref_.get()->bytes : 0; }
+    std::int64_t use_count() const noexcept { return ref_.use_count(); }
+    friend bool operator==(const storage& a, const storage& b) noexcept { return a.ref_.get() == b.ref_.get(); }
 
 private:
     static constexpr std::size_t slack = storage_alignment - 1;
@@ -201,21 +225,22 @@ private:
         const std::size_t padded = (bytes + slack) / storage_alignment * storage_alignment;
         return sizeof(detail::storage_block) + slack + padded;
     }
-    explicit storage(detail::storage_block* b) noexcept : b_(b) {}
-    void release() noexcept {
-        if (!b_) return;
-        if (detail::count_down(b_->refs) == 0) {
-            if (b_->owns) {
-                const std::size_t total = block_bytes(b_->bytes) + b_->extra;
-                b_->~storage_block();
-                detail::block_cache::deallocate(b_, total);
+    struct block_traits {
+        using type = detail::storage_block;
+        static constexpr type* empty() noexcept { return nullptr; }
+        static void release(type* b) noexcept {
+            if (b->owns) {
+                const std::size_t total = block_bytes(b->bytes) + b->extra;
+                b->~storage_block();
+                detail::block_cache::deallocate(b, total);
             } else {
-                delete b_;
+                delete b;
             }
         }
-        b_ = nullptr;
-    }
-    detail::storage_block* b_ = nullptr;
+    };
+    explicit storage(detail::storage_block* b) noexcept : ref_(b) {}
+
+    detail::counted_ref<block_traits> ref_;
 };
 
 }  // namespace nabla
