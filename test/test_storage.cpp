@@ -47,6 +47,31 @@ TEST_CASE("a thread caches at most `depth` blocks per size class") {
     CHECK(cached == (NABLA_SANITIZE_ADDRESS ? 0 : cache::depth));
 }
 
+TEST_CASE("a container on cache_allocator takes its blocks from the thread's cache and gives them back") {
+    // The static pass keeps its list of pending nodes in such a vector (autodiff/grad.hpp).
+    std::size_t after_fill = 99, after_free = 99;
+    std::thread([&] {
+        {
+            std::vector<std::int64_t, nb::detail::cache_allocator<std::int64_t>> v;
+            for (std::int64_t i = 0; i < 100; ++i) v.push_back(i * i);  // grows through several classes
+            std::int64_t sum = 0;
+            for (auto x : v) sum += x;
+            CHECK(sum == 328350);
+            after_fill = cache::cached();  // the smaller buffers it outgrew
+        }
+        after_free = cache::cached();  // and its last one
+    }).join();
+    if (NABLA_SANITIZE_ADDRESS) {
+        CHECK(after_fill == 0);
+        CHECK(after_free == 0);
+    } else {
+        CHECK(after_fill >= 1);
+        CHECK(after_free == after_fill + 1);
+    }
+    const std::vector<int, nb::detail::cache_allocator<int>> empty;
+    CHECK(empty.get_allocator() == nb::detail::cache_allocator<int>{});
+}
+
 TEST_CASE("small tensors made on one thread are read and freed on another") {
     std::vector<nb::tensor<float>> made;
     std::thread([&] {

@@ -172,6 +172,19 @@ private:
     }
 };
 
+/// A standard allocator over the calling thread's block cache, for small containers that live
+/// for one call (the static pass's list of pending nodes): no malloc/free pair each time.
+template <class T>
+struct cache_allocator {
+    using value_type = T;
+    cache_allocator() noexcept = default;
+    template <class U>
+    cache_allocator(const cache_allocator<U>&) noexcept {}
+    T* allocate(std::size_t n) { return static_cast<T*>(block_cache::allocate(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t n) noexcept { block_cache::deallocate(p, n * sizeof(T)); }
+    friend bool operator==(const cache_allocator&, const cache_allocator&) noexcept { return true; }
+};
+
 }  // namespace detail
 
 /// An intrusive reference to a storage block, safe to share across threads. Copying a handle is
