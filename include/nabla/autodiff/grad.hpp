@@ -155,8 +155,9 @@ struct gradients {
         std::uint64_t seq = 0;
         virtual ~deferred_base() = default;
         virtual void run(gradients& sink) = 0;
-        // One or two per pass, freed at its end: from the thread's block cache, not malloc (a
-        // malloc/free pair was a fifth of the instructions of value_and_grad(x.sum()) at n = 16).
+        // One or two per pass, freed at its end: from the thread's block cache, not malloc (with
+        // the pending list's buffer, 163 of the 2,128 instructions of value_and_grad(x.sum()) at
+        // n = 16 went to malloc and free).
         static void* operator new(std::size_t bytes) { return nabla::detail::block_cache::allocate(bytes); }
         static void operator delete(void* p, std::size_t bytes) noexcept { nabla::detail::block_cache::deallocate(p, bytes); }
     };

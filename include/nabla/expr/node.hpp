@@ -43,13 +43,13 @@ nabla::shape broadcast_all(const As&... as) {
     return s;
 }
 
-}  // namespace detail
-
 /// Tag of the node constructor that works out the broadcast shape of its operands itself.
 struct broadcast_operands_t {
     explicit broadcast_operands_t() = default;
 };
 inline constexpr broadcast_operands_t broadcast_operands{};
+
+}  // namespace detail
 
 /// `Op` applied element-wise to `Es...` (tensors, scalars, nested nodes), broadcast to `shape()`.
 /// Holding operands by value makes `auto e = (a + b) * 2;` safe to keep after `a` and `b` are gone.
@@ -70,7 +70,7 @@ struct node : node_methods<node<Op, Es...>> {
     /// that was just written stalls the CPU (a 64-byte load cannot take its data from the
     /// temporary's smaller stores still in flight), which cost ~10 ns per node at small sizes.
     template <class... As>
-    node(Op o, broadcast_operands_t, As&&... as)
+    node(Op o, detail::broadcast_operands_t, As&&... as)
         : shape_(detail::broadcast_all(as...)), op(std::move(o)), args(std::forward<As>(as)...) {}
 
     const nabla::shape& shape() const noexcept { return shape_; }
