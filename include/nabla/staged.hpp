@@ -149,14 +149,14 @@ struct staged_eval : staged_base<staged_eval<E>, value_t<E>> {
 /// A reduction (sum, mean, prod, amax, amin) of `E` over the dims in `mask`. `Full`: over every
 /// dim, to a 0-d result (what `grad` requires of the value it differentiates).
 /// `input_value`, when defined, holds the input's values from the forward pass (see
-/// `derivative_from_output`).
-template <class E, bool Full, element R>
-struct staged_reduce : staged_base<staged_reduce<E, Full, R>, R> {
-    staged_reduce(tensor<R> v, E in, unsigned m, detail::reduction_kind k, tensor<value_t<E>> in_value = {})
-        : staged_base<staged_reduce, R>(std::move(v)), input(std::move(in)), mask(m), kind(k), input_value(std::move(in_value)) {}
+/// `derivative_from_output`). `Kind` is in the type: the backward pass compiles only its rule.
+template <class E, bool Full, element R, detail::reduction_kind Kind>
+struct staged_reduce : staged_base<staged_reduce<E, Full, R, Kind>, R> {
+    static constexpr detail::reduction_kind kind = Kind;
+    staged_reduce(tensor<R> v, E in, unsigned m, tensor<value_t<E>> in_value = {})
+        : staged_base<staged_reduce, R>(std::move(v)), input(std::move(in)), mask(m), input_value(std::move(in_value)) {}
     E input;
     unsigned mask;
-    detail::reduction_kind kind;
     tensor<value_t<E>> input_value;
 };
 
@@ -212,8 +212,8 @@ template <class E>
 inline constexpr bool scalar_type = false;
 template <class S>
 inline constexpr bool scalar_type<scalar<S>> = true;
-template <class E, element R>
-inline constexpr bool scalar_type<staged_reduce<E, true, R>> = true;
+template <class E, element R, detail::reduction_kind K>
+inline constexpr bool scalar_type<staged_reduce<E, true, R, K>> = true;
 template <class E>
 inline constexpr bool scalar_type<staged_norm<E, true>> = true;
 template <class E>
@@ -227,8 +227,8 @@ inline constexpr bool scalar_type<node<Op, Es...>> = (scalar_type<Es> && ...);
 /// `x * x` and `x * 2` do not compile: a vector-valued f needs `jacobian`).
 template <class E>
 inline constexpr bool anchored = false;
-template <class E, element R>
-inline constexpr bool anchored<staged_reduce<E, true, R>> = true;
+template <class E, element R, detail::reduction_kind K>
+inline constexpr bool anchored<staged_reduce<E, true, R, K>> = true;
 template <class E>
 inline constexpr bool anchored<staged_norm<E, true>> = true;
 template <class E>

@@ -99,17 +99,17 @@ template <class E, class T, class K>
 void staged_backward(const staged_eval<E>& n, const tensor<T>& g, K&& k) {
     k(n.input, g);
 }
-template <class E, bool Full, class R, class T, class K>
-void staged_backward(const staged_reduce<E, Full, R>& n, const tensor<T>& g, K&& k) {
+template <class E, bool Full, class R, nabla::detail::reduction_kind Kind, class T, class K>
+void staged_backward(const staged_reduce<E, Full, R, Kind>& n, const tensor<T>& g, K&& k) {
     if constexpr (derivative_from_output<E>) {
         if (n.input_value.defined()) {  // E = op(x): d/dx = s * op'(y), y kept from the forward pass
             const auto& x = std::get<0>(n.input.args);
-            reduction_rule(n.kind, n.input_value, n.value(), g, kept_shape(n.input.shape(), n.mask),
-                           [&](const auto& s) { k(x, s * n.input.op.template partial<0>(n.input_value, x)); });
+            reduction_rule<Kind>(n.input_value, n.value(), g, kept_shape(n.input.shape(), n.mask),
+                                 [&](const auto& s) { k(x, s * n.input.op.template partial<0>(n.input_value, x)); });
             return;
         }
     }
-    reduction_rule(n.kind, n.input, n.value(), g, kept_shape(n.input.shape(), n.mask), [&](const auto& s) { k(n.input, s); });
+    reduction_rule<Kind>(n.input, n.value(), g, kept_shape(n.input.shape(), n.mask), [&](const auto& s) { k(n.input, s); });
 }
 template <class E, class R, class T, class K>
 void staged_backward(const staged_scan<E, R>& n, const tensor<T>& g, K&& k) {

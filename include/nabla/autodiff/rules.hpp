@@ -25,60 +25,56 @@ inline shape kept_shape(const shape& in, unsigned mask) {
 }
 
 /// Reductions: `result` = reduce(`input`) over the dims where `keep` has extent 1; `k(seed)`
-/// receives the gradient of the input, as an expression that broadcasts to its shape.
-template <class T, class E, class K>
-void reduction_rule(nabla::detail::reduction_kind kind, const E& input, const tensor<T>& result, const tensor<T>& g,
-                    const shape& keep, K&& k) {
+/// receives the gradient of the input, as an expression that broadcasts to its shape. `Kind` is a
+/// template argument: each rule's seed is its own type, and the caller's backward kernel is
+/// instantiated once per seed type, so a run-time switch compiled all five for every reduction.
+template <nabla::detail::reduction_kind Kind, class T, class E, class K>
+void reduction_rule(const E& input, const tensor<T>& result, const tensor<T>& g, const shape& keep, K&& k) {
     using R = nabla::detail::reduction_kind;
     // The output gradient and value, shaped with the reduced dims kept so that they broadcast back.
     // (A one-element g of a full reduction broadcasts as it is.)
     const tensor<T> gk = g.dim() == 0 ? g : g.reshape(keep);
-    switch (kind) {
-        case R::sum: k(gk); break;
-        case R::mean: {
-            std::int64_t count = 1;
-            for (int d = 0; d < keep.size(); ++d)
-                if (keep[d] == 1) count *= input.shape()[d];
-            k(gk / static_cast<double>(count));
-            break;
+    // The reduced dims of the input that have more than one element.
+    const auto reduced_dims = [&] {
+        shape dims;
+        for (int d = 0; d < keep.size(); ++d)
+            if (keep[d] == 1 && input.shape()[d] != 1) dims.push_back(d);
+        return dims;
+    };
+    if constexpr (Kind == R::sum) {
+        k(gk);
+    } else if constexpr (Kind == R::mean) {
+        std::int64_t count = 1;
+        for (int d = 0; d < keep.size(); ++d)
+            if (keep[d] == 1) count *= input.shape()[d];
+        k(gk / static_cast<double>(count));
+    } else if constexpr (Kind == R::prod) {
+        // d prod / d x_i = prod / x_i without zeros; with them (as PyTorch), per group: the
+        // product of the others at a group's only zero, 0 everywhere else in that group.
+        // A zero makes its group's product 0 (or NaN, with an inf or a NaN): only then look
+        // for zeros (the look is a full pass over the input; the products are few or one).
+        const auto zero_or_nan = [](const auto& p) { return (p == 0) | (p != p); };
+        const bool maybe_zero = result.numel() == 1 ? zero_or_nan(result.item()) : any(zero_or_nan(result)).item();
+        const tensor<T> x = maybe_zero ? value_of(input) : tensor<T>();
+        if (!maybe_zero || !any(x == 0).item()) {
+            k(gk * result.reshape(keep) / input);
+            return;
         }
-        case R::prod: {
-            // d prod / d x_i = prod / x_i without zeros; with them (as PyTorch), per group: the
-            // product of the others at a group's only zero, 0 everywhere else in that group.
-            // A zero makes its group's product 0 (or NaN, with an inf or a NaN): only then look
-            // for zeros (the look is a full pass over the input; the products are few or one).
-            const auto zero_or_nan = [](const auto& p) { return (p == 0) | (p != p); };
-            const bool maybe_zero = result.numel() == 1 ? zero_or_nan(result.item()) : any(zero_or_nan(result)).item();
-            const tensor<T> x = maybe_zero ? value_of(input) : tensor<T>();
-            if (!maybe_zero || !any(x == 0).item()) {
-                k(gk * result.reshape(keep) / input);
-                break;
-            }
-            shape dims;
-            for (int d = 0; d < keep.size(); ++d)
-                if (keep[d] == 1 && input.shape()[d] != 1) dims.push_back(d);
-            if (dims.empty()) {  // groups of one element: d x / d x = 1
-                k(gk);
-                break;
-            }
-            const tensor<std::int64_t> zeros_in = sum(x == 0, dims, true);
-            const tensor<T> others = nabla::detail::reduce_staged<ops::prod_op, false>(
-                where(x == 0, 1.0, x), nabla::detail::reduced_mask(dims, x.dim()), true, "prod",
-                nabla::detail::reduction_kind::prod);  // (x is a plain tensor: nothing is recorded)
-            k(where(x == 0, where(zeros_in == 1, gk * others, 0.0), where(zeros_in == 0, gk * result.reshape(keep) / input, 0.0)));
-            break;
+        const shape dims = reduced_dims();
+        if (dims.empty()) {  // groups of one element: d x / d x = 1
+            k(gk);
+            return;
         }
-        case R::amax:
-        case R::amin: {
-            // The gradient is shared evenly among the elements equal to the extremum.
-            const tensor<T> rk = result.reshape(keep);
-            shape dims;
-            for (int d = 0; d < keep.size(); ++d)
-                if (keep[d] == 1 && input.shape()[d] != 1) dims.push_back(d);
-            const tensor<std::int64_t> ties = sum(input == rk, dims, true);
-            k(where(input == rk, gk / ties, 0.0));
-            break;
-        }
+        const tensor<std::int64_t> zeros_in = sum(x == 0, dims, true);
+        const tensor<T> others = nabla::detail::reduce_staged<ops::prod_op, false, R::prod>(
+            where(x == 0, 1.0, x), nabla::detail::reduced_mask(dims, x.dim()), true, "prod");  // (x is a plain tensor: nothing is recorded)
+        k(where(x == 0, where(zeros_in == 1, gk * others, 0.0), where(zeros_in == 0, gk * result.reshape(keep) / input, 0.0)));
+    } else {
+        static_assert(Kind == R::amax || Kind == R::amin);
+        // The gradient is shared evenly among the elements equal to the extremum.
+        const tensor<T> rk = result.reshape(keep);
+        const tensor<std::int64_t> ties = sum(input == rk, reduced_dims(), true);
+        k(where(input == rk, gk / ties, 0.0));
     }
 }
 

@@ -146,13 +146,13 @@ struct expression_node final : nabla::detail::autograd_node {
 };
 
 /// A recorded reduction of an expression over some dims.
-template <class T, class E>
+template <class T, class E, nabla::detail::reduction_kind Kind>
 struct reduction_node final : nabla::detail::autograd_node {
-    reduction_node(const E& e, const tensor<T>& out, shape keep, std::int64_t count, nabla::detail::reduction_kind kind)
-        : expr(e), result(out.detach()), keep_shape(std::move(keep)), count(count), kind(kind) {}
+    reduction_node(const E& e, const tensor<T>& out, shape keep, std::int64_t count)
+        : expr(e), result(out.detach()), keep_shape(std::move(keep)), count(count) {}
     void backward(const void* g) override {
-        reduction_rule(kind, *expr, result, *static_cast<const tensor<T>*>(g), keep_shape,
-                       [&](const auto& seed) { propagate(*expr, seed); });
+        reduction_rule<Kind>(*expr, result, *static_cast<const tensor<T>*>(g), keep_shape,
+                             [&](const auto& seed) { propagate(*expr, seed); });
     }
     void inputs(std::vector<nabla::detail::autograd_meta*>& out) const override {
         if (expr) leaf_metas(*expr, out);
@@ -162,7 +162,6 @@ struct reduction_node final : nabla::detail::autograd_node {
     tensor<T> result;
     shape keep_shape;
     std::int64_t count;
-    nabla::detail::reduction_kind kind;
 };
 
 /// A recorded cumulative sum: the gradient is the reversed cumulative sum of the output's.
@@ -236,8 +235,8 @@ void record_view(tensor<T>& out, const tensor<T>& base, std::string_view name, F
     autodiff::mark_output(out, autodiff::make_on_tape<autodiff::view_node<T, F>>(base, std::move(backward_map)), name);
 }
 
-template <class T, class E>
-void record_reduction(tensor<T>& out, const E& e, unsigned mask, bool keepdim, reduction_kind kind) {
+template <reduction_kind Kind, class T, class E>
+void record_reduction(tensor<T>& out, const E& e, unsigned mask, bool keepdim) {
     (void)keepdim;
     shape keep;
     std::int64_t count = 1;
@@ -247,8 +246,8 @@ void record_reduction(tensor<T>& out, const E& e, unsigned mask, bool keepdim, r
         if (red) count *= e.shape()[d];
     }
     const bool all = mask == (e.shape().size() >= 32 ? ~0u : (1u << e.shape().size()) - 1);
-    autodiff::mark_output(out, autodiff::make_on_tape<autodiff::reduction_node<T, E>>(e, out, keep, count, kind),
-                          autodiff::reduction_name(kind, all));
+    autodiff::mark_output(out, autodiff::make_on_tape<autodiff::reduction_node<T, E, Kind>>(e, out, keep, count),
+                          autodiff::reduction_name(Kind, all));
 }
 
 template <class T, class E>

@@ -110,9 +110,10 @@ void record_expression(tensor<T>& out, const E& e);
 /// Records a view `out` of `base` made by `make_view(base)`; backward maps the gradient back.
 template <class T, class F>
 void record_view(tensor<T>& out, const tensor<T>& base, std::string_view name, F backward_map);
-/// Records `out = reduction(e)` over the dims in `mask`.
-template <class T, class E>
-void record_reduction(tensor<T>& out, const E& e, unsigned mask, bool keepdim, reduction_kind kind);
+/// Records `out = reduction(e)` over the dims in `mask`. The kind is a template argument, so that
+/// the backward of a recorded sum instantiates the sum's rule only, not all five.
+template <reduction_kind Kind, class T, class E>
+void record_reduction(tensor<T>& out, const E& e, unsigned mask, bool keepdim);
 /// Records `out = cumsum(e, dim)`.
 template <class T, class E>
 void record_scan(tensor<T>& out, const E& e, int dim);
