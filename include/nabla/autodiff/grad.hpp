@@ -95,12 +95,12 @@ void staged_backward(const staged_view<E, V>& n, const tensor<T>& g, K&& k) {
     n.view(z).copy_(g);
     k(n.input, z);
 }
-template <class E, class T, class K>
-void staged_backward(const staged_eval<E>& n, const tensor<T>& g, K&& k) {
+template <class E, class G, class K>
+void staged_backward(const staged_eval<E>& n, const G& g, K&& k) {
     k(n.input, g);
 }
-template <class E, bool Full, class R, nabla::detail::reduction_kind Kind, class T, class K>
-void staged_backward(const staged_reduce<E, Full, R, Kind>& n, const tensor<T>& g, K&& k) {
+template <class E, bool Full, class R, nabla::detail::reduction_kind Kind, class G, class K>
+void staged_backward(const staged_reduce<E, Full, R, Kind>& n, const G& g, K&& k) {
     if constexpr (derivative_from_output<E>) {
         if (n.input_value.defined()) {  // E = op(x): d/dx = s * op'(y), y kept from the forward pass
             const auto& x = std::get<0>(n.input.args);
@@ -120,8 +120,8 @@ void staged_backward(const staged_product<A, B>& n, const tensor<T>& g, K&& k) {
     product_rule(n.kind, n.a_value, n.b_value, g, symbolic<A>, symbolic<B>, [&](const auto& ga) { k(n.a, ga); },
                  [&](const auto& gb) { k(n.b, gb); });
 }
-template <class E, bool Full, class T, class K>
-void staged_backward(const staged_norm<E, Full>& n, const tensor<T>& g, K&& k) {
+template <class E, bool Full, class G, class K>
+void staged_backward(const staged_norm<E, Full>& n, const G& g, K&& k) {
     // A norm is composed of element-wise ops and a reduction: differentiate that composition
     // (no rule of its own). p is known only at run time, so each case is its own small graph.
     const auto& x = n.input;
@@ -182,13 +182,6 @@ struct gradients {
         tensor<T>& buf = d->adj;
         pending.push_back(std::move(d));
         return buf;
-    }
-    /// Starts the pass at staged node `n` with the adjoint `g` (taken as the node's buffer).
-    template <class L, class T>
-    void start(const L& n, tensor<T> g) {
-        auto d = std::make_unique<deferred<L, T>>(n, std::move(g));
-        d->seq = n.seq();
-        pending.push_back(std::move(d));
     }
     /// Differentiates the staged nodes reached so far, newest first (each once); they may
     /// reach older ones.
@@ -287,6 +280,15 @@ template <expression E>
     requires(!leaf_expression<E>)
 tensor<value_t<E>> as_tensor(const E& e) { return evaluate(e); }
 
+/// The value of grad's result, as a tensor of its own. A staged result (a full reduction, a norm,
+/// a product: `scalar_result` admits no view and no argument) was computed into fresh storage that
+/// the graph, about to be dropped, is the only one to keep: it is handed over, not copied.
+template <class R>
+tensor<value_t<R>> value_tensor(const R& out) {
+    if constexpr (leaf_expression<R> && !is_var<R>::value) return out.value();
+    else return tensor<value_t<R>>(out);
+}
+
 template <class F, class... Ts>
 concept static_differentiable = []<std::size_t... I>(std::index_sequence<I...>) {
     if constexpr (std::is_invocable_v<const F&, var<Ts, I>...>) return symbolic<std::invoke_result_t<const F&, var<Ts, I>...>>;
@@ -327,11 +329,19 @@ auto static_grad(const F& f, const tensor<Ts>&... xs) {
         using T = value_t<R>;
         if (out.shape().numel() != 1) throw autograd_error("grad can be implicitly created only for scalar outputs");
         gradients<Ts...> sink{{empty<Ts>(xs.shape())...}, {}, {}};
-        if constexpr (leaf_expression<R> && !is_var<R>::value) sink.start(out, tensor<T>(T(1)));  // a staged node: no copy of the seed
-        else backprop(out, tensor<T>(T(1)), sink);
+        const scalar<T> one{T(1)};  // the seed: one value, broadcast (no tensor to allocate)
+        if constexpr (leaf_expression<R> && !is_var<R>::value) {
+            // A staged node (f ends in .sum(), nb::dot, ...): the newest node, which nothing else
+            // consumes, so it goes first, with no deferred record (drain would run it first too).
+            const auto pass = [&](const auto& input, const auto& s) { backprop(input, s, sink); };
+            if constexpr (requires { staged_backward(out, one, pass); }) staged_backward(out, one, pass);
+            else staged_backward(out, tensor<T>(T(1)), pass);  // rules that take a tensor
+        } else {
+            backprop(out, one, sink);
+        }
         sink.drain();
         sink.finish();
-        if constexpr (WithValue) return std::pair{tensor<T>(out), unpack(std::move(sink.g))};
+        if constexpr (WithValue) return std::pair{value_tensor(out), unpack(std::move(sink.g))};
         else return unpack(std::move(sink.g));
     }(std::index_sequence_for<Ts...>{});
 }

@@ -25,15 +25,19 @@ inline shape kept_shape(const shape& in, unsigned mask) {
 }
 
 /// Reductions: `result` = reduce(`input`) over the dims where `keep` has extent 1; `k(seed)`
-/// receives the gradient of the input, as an expression that broadcasts to its shape. `Kind` is a
+/// receives the gradient of the input, as an expression that broadcasts to its shape. The output
+/// gradient `g` is a tensor, or one value (`scalar<T>`: the seed of `grad`'s result). `Kind` is a
 /// template argument: each rule's seed is its own type, and the caller's backward kernel is
 /// instantiated once per seed type, so a run-time switch compiled all five for every reduction.
-template <nabla::detail::reduction_kind Kind, class T, class E, class K>
-void reduction_rule(const E& input, const tensor<T>& result, const tensor<T>& g, const shape& keep, K&& k) {
+template <nabla::detail::reduction_kind Kind, class T, class E, class G, class K>
+void reduction_rule(const E& input, const tensor<T>& result, const G& g, const shape& keep, K&& k) {
     using R = nabla::detail::reduction_kind;
-    // The output gradient and value, shaped with the reduced dims kept so that they broadcast back.
-    // (A one-element g of a full reduction broadcasts as it is.)
-    const tensor<T> gk = g.dim() == 0 ? g : g.reshape(keep);
+    // The output gradient, shaped with the reduced dims kept so that it broadcasts back. (A
+    // one-element g of a full reduction broadcasts as it is.)
+    const auto gk = [&] {
+        if constexpr (std::is_same_v<G, tensor<T>>) return g.dim() == 0 ? g : g.reshape(keep);
+        else return g;
+    }();
     // The reduced dims of the input that have more than one element.
     const auto reduced_dims = [&] {
         shape dims;
