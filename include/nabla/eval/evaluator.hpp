@@ -126,7 +126,7 @@ struct evaluator<node<Op, Es...>> {
         : op_(n.op), args_(make_children(n, strides, rank, std::index_sequence_for<Es...>{})) {}
 
     NABLA_INLINE void set_row(const std::int64_t* idx, int outer) noexcept {
-        std::apply([&](auto&... a) { (a.set_row(idx, outer), ...); }, args_);
+        set_row_impl(idx, outer, std::index_sequence_for<Es...>{});
     }
     template <access A>
     NABLA_INLINE value_type get(std::int64_t i) const {
@@ -134,11 +134,11 @@ struct evaluator<node<Op, Es...>> {
     }
     template <access A, class V>
     NABLA_INLINE V load(std::int64_t i) const {
-        return std::apply([&](const auto&... a) { return V(math::invoke(op_, a.template load<A, V>(i)...)); }, args_);
+        return load_impl<A, V>(i, std::index_sequence_for<Es...>{});
     }
     template <access A, class V>
     NABLA_INLINE V load_tail(std::int64_t i, std::int64_t n) const {
-        return std::apply([&](const auto&... a) { return V(math::invoke(op_, a.template load_tail<A, V>(i, n)...)); }, args_);
+        return load_tail_impl<A, V>(i, n, std::index_sequence_for<Es...>{});
     }
 
     /// The op and the children's evaluators (the fused reverse pass, reverse_region.hpp, walks them).
@@ -164,9 +164,24 @@ private:
         return std::tuple<evaluator<Es>...>(
             evaluator<Es>(std::get<I>(n.args), strides ? strides + leaf_offset<I>() : nullptr, rank)...);
     }
+    // Index-sequence helpers rather than std::apply and a lambda: a lambda is an ordinary inlining
+    // candidate, which GCC may leave out of line in a large function (see forward_node in
+    // reverse_region.hpp); these are always inlined.
     template <access A, std::size_t... I>
     NABLA_INLINE value_type get_impl(std::int64_t i, std::index_sequence<I...>) const {
         return static_cast<value_type>(math::invoke(op_, argument<I>(std::get<I>(args_).template get<A>(i))...));
+    }
+    template <access A, class V, std::size_t... I>
+    NABLA_INLINE V load_impl(std::int64_t i, std::index_sequence<I...>) const {
+        return V(math::invoke(op_, std::get<I>(args_).template load<A, V>(i)...));
+    }
+    template <access A, class V, std::size_t... I>
+    NABLA_INLINE V load_tail_impl(std::int64_t i, std::int64_t n, std::index_sequence<I...>) const {
+        return V(math::invoke(op_, std::get<I>(args_).template load_tail<A, V>(i, n)...));
+    }
+    template <std::size_t... I>
+    NABLA_INLINE void set_row_impl(const std::int64_t* idx, int outer, std::index_sequence<I...>) noexcept {
+        (std::get<I>(args_).set_row(idx, outer), ...);
     }
     [[no_unique_address]] Op op_;
     std::tuple<evaluator<Es>...> args_;
