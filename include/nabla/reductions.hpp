@@ -111,7 +111,8 @@ tensor<reduce_result_t<R, E>> reduce_mask(const E& e, unsigned mask, bool keepdi
 // Reduces and, inside `grad` (a symbolic operand), keeps the reduction in the graph. The kind is a
 // template argument all the way to the rule (rules.hpp), so that differentiating a sum instantiates
 // the sum's rule only: with a run-time kind, every reduction of an expression compiled the backward
-// kernels of all five rules (the grad20 probe: 20.7 s, 6.6 s without).
+// kernels of all five rules (bench/compile_time/grad20.cpp took 2.5 times as long; bench/README.md,
+// run 9).
 template <class R, bool Full, reduction_kind Kind = reduction_kind::sum, class E>
 auto reduce_staged(const E& e, unsigned mask, bool keepdim, const char* what) {
     if constexpr (symbolic<E> && inexact_element<reduce_result_t<R, E>> && std::is_same_v<R, ops::sum_op> &&

@@ -152,7 +152,6 @@ struct staged_eval : staged_base<staged_eval<E>, value_t<E>> {
 /// `derivative_from_output`). `Kind` is in the type: the backward pass compiles only its rule.
 template <class E, bool Full, element R, detail::reduction_kind Kind>
 struct staged_reduce : staged_base<staged_reduce<E, Full, R, Kind>, R> {
-    static constexpr detail::reduction_kind kind = Kind;
     staged_reduce(tensor<R> v, E in, unsigned m, tensor<value_t<E>> in_value = {})
         : staged_base<staged_reduce, R>(std::move(v)), input(std::move(in)), mask(m), input_value(std::move(in_value)) {}
     E input;
