@@ -4,7 +4,10 @@
 
 #include <nabla/nabla.hpp>
 
+#include <atomic>
 #include <cstdint>
+#include <deque>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -117,4 +120,128 @@ TEST_CASE("a view outlives the tensor whose storage block also holds that tensor
     CHECK(nb::equal(v.contiguous(), nb::tensor<float>{{0, 3}, {1, 4}, {2, 5}}));
     v = nb::tensor<float>();  // the last reference: the block goes back
     CHECK_FALSE(v.defined());
+}
+
+// ---- biased reference counts (core/refcount.hpp) ---------------------------------------------------
+
+namespace {
+using nb::detail::owner_registry;
+using nb::detail::release_counter;
+
+void wait_for(const std::atomic<int>& stage, int value) {
+    while (stage.load() != value) std::this_thread::yield();
+}
+}  // namespace
+
+TEST_CASE("a reference dropped on another thread goes back to the tensor's thread, which frees it") {
+    nb::tensor<float> t = nb::ones<float>({4});
+    nb::tensor<float> copy = t;  // made here: this thread counts it
+    REQUIRE(t.use_count() == 2);
+    std::int64_t worker_frees = -1;
+    std::thread([c = std::move(copy), &worker_frees]() mutable {
+        { nb::tensor<float> mine = std::move(c); }  // dropped here, counted there: sent back
+        worker_frees = release_counter();
+    }).join();
+    CHECK(worker_frees == 0);
+    CHECK(t.use_count() == 2);  // not applied yet: the owner applies it when it next allocates
+    owner_registry::collect();
+    CHECK(t.use_count() == 1);
+    CHECK(nb::equal(t, nb::ones<float>({4})));  // that allocation collects too (nothing pending)
+    const std::int64_t before = release_counter();
+    t = nb::tensor<float>();
+    CHECK(release_counter() == before + 1);
+}
+
+TEST_CASE("the owner's last reference goes while another thread holds one: the count moves to that thread") {
+    nb::tensor<float> t = nb::full<float>({3}, 2.f);
+    std::atomic<int> stage{0};
+    std::int64_t worker_frees = -1;
+    float seen = 0;
+    std::thread w([&] {
+        nb::tensor<float> mine = t;  // counted by this thread (not the owner)
+        stage = 1;
+        wait_for(stage, 2);
+        seen = mine.sum().item();
+        const std::int64_t before = release_counter();
+        mine = nb::tensor<float>();  // the last reference to the layout, which this thread frees
+        worker_frees = release_counter() - before;
+    });
+    wait_for(stage, 1);
+    const std::int64_t before = release_counter();
+    t = nb::tensor<float>();  // the owner's only reference: the layout's count merges, nothing is freed
+    CHECK(release_counter() == before);
+    stage = 2;
+    w.join();
+    CHECK(seen == 6.f);
+    // The layout's own reference to the storage block was counted by this thread: the worker sent
+    // it back, and the block is freed here, at the next collection.
+    CHECK(worker_frees == 0);
+    owner_registry::collect();
+    CHECK(release_counter() == before + 1);
+}
+
+TEST_CASE("a tensor whose thread has exited is freed by the thread that drops it last") {
+    nb::tensor<float> a, b;
+    std::thread([&] {
+        a = nb::arange<float>(100);  // made and counted by this thread, which then exits
+        b = a;
+    }).join();
+    CHECK(a.use_count() == 2);
+    const std::int64_t before = release_counter();
+    a = nb::tensor<float>();  // the owner is gone: this thread adopts the count
+    CHECK(release_counter() == before);
+    CHECK(b.use_count() == 1);
+    CHECK(b.sum().item() == 4950.f);
+    const std::int64_t last = release_counter();
+    b = nb::tensor<float>();
+    CHECK(release_counter() == last + 1);
+}
+
+TEST_CASE("handles copied by their owner and dropped by other threads, concurrently, keep an exact count") {
+    nb::tensor<float> t = nb::arange<float>(32);
+    std::mutex m;
+    std::deque<nb::tensor<float>> queue;
+    std::atomic<bool> done{false};
+    std::atomic<long> dropped{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < 3; ++w)
+        workers.emplace_back([&] {
+            for (;;) {
+                nb::tensor<float> h;
+                {
+                    std::lock_guard<std::mutex> g(m);
+                    if (!queue.empty()) {
+                        h = std::move(queue.front());
+                        queue.pop_front();
+                    }
+                }
+                if (h.defined()) {
+                    nb::tensor<float> again = h;  // a copy counted by this thread, then both dropped
+                    if (again[31].item() != 31.f) throw std::logic_error("wrong value through a shared handle");
+                    ++dropped;
+                } else if (done) {
+                    return;
+                } else {
+                    std::this_thread::yield();
+                }
+            }
+        });
+    constexpr long copies = 20000;
+    for (long i = 0; i < copies; ++i) {
+        nb::tensor<float> h = t;  // counted here, the owner
+        {
+            std::lock_guard<std::mutex> g(m);
+            queue.push_back(std::move(h));
+        }
+        if (i % 64 == 0) owner_registry::collect();  // applies what the workers sent back so far
+    }
+    done = true;
+    for (auto& w : workers) w.join();
+    CHECK(dropped.load() == copies);
+    owner_registry::collect();
+    CHECK(t.use_count() == 1);
+    CHECK(t.storage().use_count() == 1);
+    const std::int64_t before = release_counter();
+    t = nb::tensor<float>();
+    CHECK(release_counter() == before + 1);
 }

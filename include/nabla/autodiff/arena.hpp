@@ -135,7 +135,7 @@ private:
         }
     }
 
-    // Counted without atomic instructions while the process has a single thread (see storage.hpp).
+    // Counted without atomic instructions while the process has a single thread (see refcount.hpp).
     void ref() noexcept { nabla::detail::count_up(refs_); }
     void unref() noexcept {
         if (nabla::detail::count_down(refs_) == 0) delete this;

@@ -31,7 +31,7 @@ struct tensor_layout {
           shape(s), strides(str), offset(off), numel(s.numel()), contiguous(nabla::is_contiguous(s, str)),
           storage(std::move(st)) {}
 
-    std::atomic<std::int64_t> refs{1};
+    biased_count refs;
     void* first = nullptr;
     nabla::shape shape;
     nabla::strides strides;

@@ -3,9 +3,8 @@
 /// Reference-counted, 64-byte-aligned storage shared by a tensor and all of its views.
 ///
 /// Two things keep small tensors cheap (their cost is the handle, not the elements):
-///  - a process with one thread counts references without atomic instructions (glibc's
-///    `__libc_single_threaded`, the test libstdc++'s `shared_ptr` uses; once a second thread has
-///    been started the counts are atomic for good);
+///  - the thread that made a block counts its references without atomic instructions, however
+///    many threads the process has (biased counts, refcount.hpp);
 ///  - blocks of up to 1 KiB go back to a small per-thread cache when freed and are reused by the
 ///    next allocation of the same size class, instead of a malloc/free round trip.
 
@@ -16,11 +15,8 @@
 #include <new>
 #include <utility>
 
-#if __has_include(<sys/single_threaded.h>)
-#include <sys/single_threaded.h>
-#endif
-
 #include "config.hpp"
+#include "refcount.hpp"
 
 namespace nabla {
 
@@ -35,74 +31,16 @@ inline std::int64_t& allocation_counter() noexcept {
     thread_local std::int64_t n = 0;
     return n;
 }
-
-/// True while the process has never started a second thread: reference counts need no atomics.
-inline bool single_threaded() noexcept {
-#if __has_include(<sys/single_threaded.h>)
-    return __libc_single_threaded != 0;
-#else
-    return false;
-#endif
+/// Counts storage blocks freed by the calling thread (tests: which thread frees a shared tensor).
+inline std::int64_t& release_counter() noexcept {
+    thread_local std::int64_t n = 0;
+    return n;
 }
-
-/// Adds one to a reference count; plain load and store while single_threaded().
-template <class I>
-inline void count_up(std::atomic<I>& n) noexcept {
-    if (single_threaded()) n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    else n.fetch_add(1, std::memory_order_relaxed);
-}
-/// Takes one from a reference count and returns what is left (0: the caller frees the object).
-template <class I>
-inline I count_down(std::atomic<I>& n) noexcept {
-    if (!single_threaded()) return n.fetch_sub(1, std::memory_order_acq_rel) - 1;
-    const I left = n.load(std::memory_order_relaxed) - 1;
-    n.store(left, std::memory_order_relaxed);
-    return left;
-}
-
-/// A counted reference to an object with an atomic `refs` member: the copy, move and release
-/// rules shared by storage and layout handles. `Traits` names the type (`type`), the pointer an
-/// empty handle holds (`empty()`, never counted) and what happens when the last reference goes
-/// (`release(type*)`).
-template <class Traits>
-class counted_ref {
-public:
-    using type = typename Traits::type;
-
-    counted_ref() noexcept = default;
-    /// Adopts one reference that `p` already holds (a new object starts at 1).
-    explicit counted_ref(type* p) noexcept : p_(p) {}
-    counted_ref(const counted_ref& o) noexcept : p_(o.p_) {
-        if (p_ != Traits::empty()) count_up(p_->refs);
-    }
-    counted_ref(counted_ref&& o) noexcept : p_(std::exchange(o.p_, Traits::empty())) {}
-    counted_ref& operator=(const counted_ref& o) noexcept {
-        counted_ref(o).swap(*this);
-        return *this;
-    }
-    counted_ref& operator=(counted_ref&& o) noexcept {
-        counted_ref(std::move(o)).swap(*this);
-        return *this;
-    }
-    ~counted_ref() {
-        if (p_ != Traits::empty() && count_down(p_->refs) == 0) Traits::release(p_);
-    }
-    void swap(counted_ref& o) noexcept { std::swap(p_, o.p_); }
-
-    type* get() const noexcept { return p_; }
-    /// References to the object (0 for an empty handle).
-    std::int64_t use_count() const noexcept {
-        return p_ == Traits::empty() ? 0 : p_->refs.load(std::memory_order_relaxed);
-    }
-
-private:
-    type* p_ = Traits::empty();
-};
 
 /// One allocation: this header followed by the elements, which start at the first 64-byte
 /// boundary after it; or, for `from_blob`, a header that points at memory the caller owns.
 struct storage_block {
-    std::atomic<std::int64_t> refs{1};
+    biased_count refs;
     void* data = nullptr;
     std::size_t bytes = 0;
     std::uint32_t extra = 0;  ///< bytes of another object kept between this header and the data (a tensor's layout)
@@ -128,6 +66,7 @@ private:
 public:
 
     static void* allocate(std::size_t bytes) {
+        owner_registry::collect();  // references to this thread's objects that other threads dropped
 #if !NABLA_SANITIZE_ADDRESS
         const std::size_t c = (bytes - 1) / granule;
         state& t = tl_;
@@ -188,7 +127,7 @@ struct cache_allocator {
 }  // namespace detail
 
 /// An intrusive reference to a storage block, safe to share across threads. Copying a handle is
-/// one increment (atomic once the process has more than one thread).
+/// one increment (atomic only on a thread other than the one that made the block).
 class storage {
 public:
     storage() noexcept = default;
@@ -242,6 +181,7 @@ private:
         using type = detail::storage_block;
         static constexpr type* empty() noexcept { return nullptr; }
         static void release(type* b) noexcept {
+            ++detail::release_counter();
             if (b->owns) {
                 const std::size_t total = block_bytes(b->bytes) + b->extra;
                 b->~storage_block();
