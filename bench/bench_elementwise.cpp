@@ -38,6 +38,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/single_threaded.h>  // glibc: has this process started a second thread?
+
 #include <nabla/nabla.hpp>
 
 #include <xsimd/xsimd.hpp>
@@ -585,12 +587,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "bench_elementwise: rows disagree with the reference by %g\n", worst);
         return 1;
     }
-    // A process that has started a thread counts references atomically (storage.hpp). LibTorch's
-    // set_num_threads starts one, so by default every row runs in such a process: start a thread
-    // here. NABLA_BENCH_SINGLE_THREAD=1 (with a filter that leaves out the LibTorch rows) measures
-    // nabla in a process that never had a second thread.
+    // LibTorch's set_num_threads starts a thread, so by default every row runs in a process with a
+    // second thread: start one here too. nabla's tensor counts do not depend on it (refcount.hpp),
+    // but std::shared_ptr (a tensor's autograd slot) and malloc do. NABLA_BENCH_SINGLE_THREAD=1
+    // (with a filter that leaves out the LibTorch rows) measures a process that never had one.
     if (!single_thread_run()) std::thread([] {}).join();
-    benchmark::AddCustomContext("process_single_threaded", nb::detail::single_threaded() ? "yes" : "no");
+    benchmark::AddCustomContext("process_single_threaded", __libc_single_threaded ? "yes" : "no");
     benchmark::AddCustomContext("check_max_abs_error", std::to_string(worst));
     benchmark::AddCustomContext("nabla_simd", nb::simd_arch_name());
     benchmark::Initialize(&argc, argv);

@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include <sys/single_threaded.h>  // glibc: has this process started a second thread?
+
 #if !defined(NABLA_BENCH_HAVE_EIGEN)
 #define NABLA_BENCH_HAVE_EIGEN __has_include(<Eigen/Dense>)
 #endif
@@ -221,12 +223,12 @@ static bool single_thread_run() {
 }
 
 int main(int argc, char** argv) {
-    // A process that has started a thread counts references atomically (storage.hpp). LibTorch's
-    // set_num_threads starts one, so by default every row runs in such a process: start a thread
-    // here. NABLA_BENCH_SINGLE_THREAD=1 (with a filter that leaves out the LibTorch rows) measures
-    // nabla in a process that never had a second thread.
+    // LibTorch's set_num_threads starts a thread, so by default every row runs in a process with a
+    // second thread: start one here too. nabla's tensor counts do not depend on it (refcount.hpp),
+    // but std::shared_ptr (a tensor's autograd slot) and malloc do. NABLA_BENCH_SINGLE_THREAD=1
+    // (with a filter that leaves out the LibTorch rows) measures a process that never had one.
     if (!single_thread_run()) std::thread([] {}).join();
-    benchmark::AddCustomContext("process_single_threaded", nb::detail::single_threaded() ? "yes" : "no");
+    benchmark::AddCustomContext("process_single_threaded", __libc_single_threaded ? "yes" : "no");
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

@@ -67,7 +67,7 @@ public:
     }
 
     /// Blocks of this arena in use (nodes, slots, pending gradients): a graph's footprint.
-    std::size_t live_blocks() const noexcept { return refs_.load(std::memory_order_relaxed) - (owned_ ? 1 : 0); }
+    std::size_t live_blocks() const noexcept { return static_cast<std::size_t>(refs_.count()) - (owned_ ? 1 : 0); }
     /// Chunks this arena has taken from the system.
     std::size_t chunks() const noexcept { return chunks_.size(); }
     /// Arenas alive in the process (threads with a tape, plus retired arenas still holding blocks).
@@ -135,15 +135,20 @@ private:
         }
     }
 
-    // Counted without atomic instructions while the process has a single thread (see refcount.hpp).
-    void ref() noexcept { nabla::detail::count_up(refs_); }
+    // Counted like tensor storage (core/refcount.hpp): plainly by the arena's own thread, which
+    // takes and frees nearly every block; atomically by the others.
+    void ref() noexcept { refs_.up(); }
     void unref() noexcept {
-        if (nabla::detail::count_down(refs_) == 0) delete this;
+        if (refs_.down(this, &owner_unref)) delete this;
+    }
+    static void owner_unref(void* p) noexcept {
+        auto* a = static_cast<tape_arena*>(p);
+        if (a->refs_.owner_down()) delete a;
     }
 
     std::array<free_block*, classes> free_{};
     std::atomic<free_block*> returned_{nullptr};
-    std::atomic<std::size_t> refs_{1};  // the owning thread + live blocks
+    nabla::detail::biased_count refs_;  // the owning thread + live blocks
     bool owned_ = true;
     std::byte* next_ = nullptr;
     std::byte* end_ = nullptr;

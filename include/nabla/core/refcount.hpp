@@ -1,6 +1,7 @@
 #pragma once
 /// \file refcount.hpp
-/// Reference counts for tensor storage and layouts: biased towards the thread that made the object.
+/// Reference counts for tensor storage, layouts and tape arenas: biased towards the thread that
+/// made the object.
 ///
 /// An expression node holds its tensors by value, so `a.copy_(b + s * c)` copies two handles and
 /// drops them again: four count updates. As atomic read-modify-writes, once a process has a second
@@ -27,36 +28,7 @@
 
 #include "config.hpp"
 
-#if __has_include(<sys/single_threaded.h>)
-#include <sys/single_threaded.h>
-#endif
-
 namespace nabla::detail {
-
-/// True while the process has never started a second thread.
-inline bool single_threaded() noexcept {
-#if __has_include(<sys/single_threaded.h>)
-    return __libc_single_threaded != 0;
-#else
-    return false;
-#endif
-}
-
-/// A plain count for objects of one thread that other threads may also hold (the tape's arenas):
-/// loads and stores while single_threaded(), atomic afterwards.
-template <class I>
-inline void count_up(std::atomic<I>& n) noexcept {
-    if (single_threaded()) n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    else n.fetch_add(1, std::memory_order_relaxed);
-}
-/// Takes one from such a count and returns what is left (0: the caller frees the object).
-template <class I>
-inline I count_down(std::atomic<I>& n) noexcept {
-    if (!single_threaded()) return n.fetch_sub(1, std::memory_order_acq_rel) - 1;
-    const I left = n.load(std::memory_order_relaxed) - 1;
-    n.store(left, std::memory_order_relaxed);
-    return left;
-}
 
 /// What an owner does with a reference another thread dropped: its count's `owner_down`, then free.
 using owner_drop_fn = void (*)(void*);
