@@ -5,7 +5,6 @@
 /// layout — so a handle is one pointer, and copying it into an expression node is one count
 /// increment and 8 bytes, not a copy of two inline shapes (LibTorch's TensorImpl, for the same reason).
 
-#include <atomic>
 #include <cstdint>
 #include <new>
 #include <utility>

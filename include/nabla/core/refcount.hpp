@@ -50,7 +50,7 @@ public:
     }
 
     /// Sends the owner a reference dropped on this thread. False when the owner has exited: the
-    /// caller then adopts the object under `lock()`.
+    /// caller then adopts the object under `mutex()`.
     static bool send(std::uint64_t owner, void* object, owner_drop_fn drop) {
         std::lock_guard<std::mutex> g(mutex());
         auto it = boxes().find(owner);

@@ -8,7 +8,6 @@
 ///  - blocks of up to 1 KiB go back to a small per-thread cache when freed and are reused by the
 ///    next allocation of the same size class, instead of a malloc/free round trip.
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
