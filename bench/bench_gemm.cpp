@@ -5,7 +5,8 @@
 //   gemm_f32/<lib>/<n>   square n x n x n float, n = 8 ... 1024, all operands row-major
 //   gemm_f64/<lib>/1024  the same in double
 //   gemm_f32_bt/<lib>/n  C = A B^T (B stored n x n row-major, read transposed: a linear layer)
-//   gemv_f32/<lib>/1024  y = A x, A 1024 x 1024 row-major
+//   gemv_f32/<lib>/m:/k:/T:  y = A x (T:0) and y = Aᵀ x (T:1, mv's gradient), A m x k row-major:
+//                        1024 x 1024 and the regression shapes 1000 x {10, 50, 150}; gemv_f64 likewise
 //   dot_f32/<lib>/<n>    n = 4096 (in L1) and 4M (from memory)
 //   fma_peak_*           the core's FMA throughput: independent FMA chains on registers only,
 //                        the ceiling any product can reach (GFLOPS counts 2 flops per lane)
@@ -242,50 +243,83 @@ void gemm_bt_openblas(benchmark::State& state) {
 BENCHMARK(gemm_bt_openblas)->Name("gemm_f32_bt/openblas")->Arg(8)->Arg(64)->Arg(1024);
 #endif
 
-// ---- gemv -----------------------------------------------------------------------------------------
+// ---- gemv ----------------------------------------------------------------------------------------
+// y = A x (mode 0) and y = Aᵀ x (mode 1: mv's gradient Aᵀ g), A m x k row-major. Arguments
+// {m, k, mode}: the square 1024 of run 6 and the tall, narrow matrices of a regression
+// (1000 rows, 10 to 150 features: ADBenchmark's regression at n = 1 ... 16384).
 
+template <class T>
 void gemv_nabla(benchmark::State& state) {
-    const int64_t n = state.range(0);
-    auto a = random_buffer<float>(n * n, 1), x = random_buffer<float>(n, 2), y = random_buffer<float>(n, 3);
+    const int64_t m = state.range(0), k = state.range(1);
+    const bool t = state.range(2) != 0;
+    auto a = random_buffer<T>(m * k, 1), x = random_buffer<T>(t ? m : k, 2), y = random_buffer<T>(t ? k : m, 3);
     for (auto _ : state) {
-        nabla::eval::gemv<float>(n, n, a.get(), n, 1, x.get(), 1, y.get(), 1);
+        if (t) nabla::eval::gemv<T>(k, m, a.get(), 1, k, x.get(), 1, y.get(), 1);
+        else nabla::eval::gemv<T>(m, k, a.get(), k, 1, x.get(), 1, y.get(), 1);
         benchmark::DoNotOptimize(y.get());
         benchmark::ClobberMemory();
     }
-    set_flops(state, 2.0 * n * n);
+    set_flops(state, 2.0 * m * k);
 }
-BENCHMARK(gemv_nabla)->Name("gemv_f32/nabla")->Arg(1024);
 
 #if GEMM_OPENBLAS
+template <class T>
 void gemv_openblas(benchmark::State& state) {
     openblas_set_num_threads(1);
-    const int n = static_cast<int>(state.range(0));
-    auto a = random_buffer<float>(int64_t{n} * n, 1), x = random_buffer<float>(n, 2), y = random_buffer<float>(n, 3);
+    const int m = static_cast<int>(state.range(0)), k = static_cast<int>(state.range(1));
+    const bool t = state.range(2) != 0;
+    auto a = random_buffer<T>(int64_t{m} * k, 1), x = random_buffer<T>(t ? m : k, 2), y = random_buffer<T>(t ? k : m, 3);
+    const auto trans = t ? CblasTrans : CblasNoTrans;
     for (auto _ : state) {
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, n, n, 1.0f, a.get(), n, x.get(), 1, 0.0f, y.get(), 1);
+        if constexpr (std::is_same_v<T, float>) cblas_sgemv(CblasRowMajor, trans, m, k, 1.0f, a.get(), k, x.get(), 1, 0.0f, y.get(), 1);
+        else cblas_dgemv(CblasRowMajor, trans, m, k, 1.0, a.get(), k, x.get(), 1, 0.0, y.get(), 1);
         benchmark::DoNotOptimize(y.get());
         benchmark::ClobberMemory();
     }
-    set_flops(state, 2.0 * n * n);
+    set_flops(state, 2.0 * m * k);
 }
-BENCHMARK(gemv_openblas)->Name("gemv_f32/openblas")->Arg(1024);
 #endif
 
 #if GEMM_EIGEN
+template <class T>
 void gemv_eigen(benchmark::State& state) {
-    const int64_t n = state.range(0);
-    auto a = random_buffer<float>(n * n, 1), x = random_buffer<float>(n, 2), y = random_buffer<float>(n, 3);
-    Eigen::Map<const eigen_row_major<float>, Eigen::Aligned64> am(a.get(), n, n);
-    Eigen::Map<const Eigen::VectorXf, Eigen::Aligned64> xm(x.get(), n);
-    Eigen::Map<Eigen::VectorXf, Eigen::Aligned64> ym(y.get(), n);
+    using vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+    const int64_t m = state.range(0), k = state.range(1);
+    const bool t = state.range(2) != 0;
+    auto a = random_buffer<T>(m * k, 1), x = random_buffer<T>(t ? m : k, 2), y = random_buffer<T>(t ? k : m, 3);
+    Eigen::Map<const eigen_row_major<T>, Eigen::Aligned64> am(a.get(), m, k);
+    Eigen::Map<const vector, Eigen::Aligned64> xm(x.get(), t ? m : k);
+    Eigen::Map<vector, Eigen::Aligned64> ym(y.get(), t ? k : m);
     for (auto _ : state) {
-        ym.noalias() = am * xm;
+        if (t) ym.noalias() = am.transpose() * xm;
+        else ym.noalias() = am * xm;
         benchmark::DoNotOptimize(y.get());
         benchmark::ClobberMemory();
     }
-    set_flops(state, 2.0 * n * n);
+    set_flops(state, 2.0 * m * k);
 }
-BENCHMARK(gemv_eigen)->Name("gemv_f32/eigen")->Arg(1024);
+#endif
+
+void gemv_shapes(benchmark::internal::Benchmark* b) {
+    for (int64_t mode : {0, 1}) {
+        b->Args({1024, 1024, mode});
+        for (int64_t k : {10, 50, 150}) b->Args({1000, k, mode});
+    }
+    b->ArgNames({"m", "k", "T"});
+}
+BENCHMARK(gemv_nabla<float>)->Name("gemv_f32/nabla")->Apply(gemv_shapes);
+#if GEMM_OPENBLAS
+BENCHMARK(gemv_openblas<float>)->Name("gemv_f32/openblas")->Apply(gemv_shapes);
+#endif
+#if GEMM_EIGEN
+BENCHMARK(gemv_eigen<float>)->Name("gemv_f32/eigen")->Apply(gemv_shapes);
+#endif
+BENCHMARK(gemv_nabla<double>)->Name("gemv_f64/nabla")->Apply(gemv_shapes);
+#if GEMM_OPENBLAS
+BENCHMARK(gemv_openblas<double>)->Name("gemv_f64/openblas")->Apply(gemv_shapes);
+#endif
+#if GEMM_EIGEN
+BENCHMARK(gemv_eigen<double>)->Name("gemv_f64/eigen")->Apply(gemv_shapes);
 #endif
 
 // ---- dot ------------------------------------------------------------------------------------------

@@ -387,18 +387,18 @@ TEST_CASE_TEMPLATE("dot: edge sizes, contiguous and strided", T, float, double, 
             }
 }
 
-TEST_CASE_TEMPLATE("gemv: a transposed matrix read in blocks of columns, last block first (mv's gradient)", T, float,
-                   double) {
-    // y = Aᵀ g for a row-major A: the columns of the product's matrix are A's rows. They are read
-    // in blocks of 16 KiB; a row too long for four per block takes the unblocked path.
+TEST_CASE_TEMPLATE("gemv: a transposed matrix read in memory order (mv's gradient)", T, float, double) {
+    // y = Aᵀ g for a row-major A: the columns of the product's matrix are A's rows. y stays in
+    // registers up to 4 batches (8 with AVX-512; half a batch on a half-width one), else it is
+    // updated in blocks of gemv_y_block rows, four columns at a time, its last m mod w rows in
+    // registers: every boundary of those paths, and every count of columns left over.
     std::mt19937_64 rng(9);
-    const int64_t w = nabla::simd::width<T>;
-    const int64_t wide = 16384 / static_cast<int64_t>(sizeof(T)) / 3;  // 3 columns per block: unblocked
-    for (int64_t m : {w - 1, w, w + 1, 4 * w, 4 * w + 3, int64_t{150}, wide, wide + 5})
-        for (int64_t ys : {1, 2}) {
-            const int64_t block = nabla::eval::gemm_detail::gemv_block_columns<T>(m);
-            for (int64_t k : {int64_t{1}, block - 1, block, block + 1, 3 * block + 2, int64_t{1000}}) {
-                if (k < 1) continue;
+    const int64_t w = nabla::simd::width<T>, yb = nabla::eval::gemm_detail::gemv_y_block<T>;
+    for (int64_t m : {int64_t{1}, w / 2 - 1, w / 2, w - 1, w, w + 1, 2 * w, 2 * w + 1, 3 * w + 3, 4 * w, 4 * w + 1,
+                      6 * w, 6 * w + 1, 8 * w, 8 * w + 1, int64_t{150}, yb, yb + 5, 2 * yb + w + 3})
+        for (int64_t ys : {1, 2})
+            for (int64_t k : {1, 2, 3, 4, 5, 7, 8, 9, 1000}) {
+                if (m < 1) continue;
                 CAPTURE(m);
                 CAPTURE(k);
                 CAPTURE(ys);
@@ -420,9 +420,33 @@ TEST_CASE_TEMPLATE("gemv: a transposed matrix read in blocks of columns, last bl
                 for (std::size_t i = 0; i < yv.size(); ++i)
                     if (ys > 1 && i % static_cast<std::size_t>(ys) != 0) CHECK(std::isnan(yv[i]));
             }
+    CHECK(nabla::eval::gemm_detail::gemv_y_block<double> == 1024);
+}
+
+TEST_CASE_TEMPLATE("gemv: rows shorter than a batch run on a half-width one", T, float, double) {
+    std::mt19937_64 rng(10);
+    const int64_t w = nabla::simd::width<T>;
+    for (int64_t k : {w / 2 - 1, w / 2, w / 2 + 1, w - 1, w, w + 3})
+        for (int64_t m : {1, 3, 4, 5, 9}) {
+            if (k < 1) continue;
+            CAPTURE(m);
+            CAPTURE(k);
+            matrix<T> a(m, k, layout::row), x(k, 1, layout::row);
+            fill_random(a, rng);
+            fill_random(x, rng);
+            std::vector<T> yv(static_cast<std::size_t>(m));
+            nabla::eval::gemv<T>(m, k, a.data(), a.rs, 1, x.data(), 1, yv.data(), 1);
+            int64_t bad = 0;
+            for (int64_t i = 0; i < m; ++i) {
+                long double ref = 0, mag = 0;
+                for (int64_t p = 0; p < k; ++p) {
+                    ref += static_cast<long double>(a(i, p)) * x(p, 0);
+                    mag += std::fabs(static_cast<long double>(a(i, p)) * x(p, 0));
+                }
+                if (!close(yv[static_cast<std::size_t>(i)], ref, mag, k)) ++bad;
+            }
+            CHECK(bad == 0);
         }
-    CHECK(nabla::eval::gemm_detail::gemv_block_columns<double>(150) == 13);
-    CHECK(nabla::eval::gemm_detail::gemv_block_columns<float>(5000) == 1);
 }
 
 TEST_CASE("dot and gemv: documented examples") {

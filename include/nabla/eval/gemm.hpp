@@ -105,10 +105,12 @@ void integer_gemm(std::int64_t m, std::int64_t n, std::int64_t k, const T* a, st
     }
 }
 
-/// y = A x with the rows of A and x contiguous: four rows at a time share each load of x.
-template <class T>
+/// y = A x with the rows of A and x contiguous: four rows at a time share each load of x. V is
+/// the batch type: rows shorter than a full batch (10 floats in an AVX-512 build) run on a
+/// narrower one rather than on scalars.
+template <class T, class V = simd::batch<T>>
 void gemv_rows(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_rs, const T* x, T* y, std::int64_t y_s) {
-    constexpr std::int64_t w = simd::width<T>;
+    constexpr std::int64_t w = simd::lanes<V>;
     const std::int64_t kv = k / w * w;
     std::int64_t i = 0;
     for (; i + 4 <= m; i += 4) {
@@ -116,15 +118,15 @@ void gemv_rows(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_rs, co
         const T* r1 = r0 + a_rs;
         const T* r2 = r1 + a_rs;
         const T* r3 = r2 + a_rs;
-        simd::batch<T> s0 = simd::splat(T(0)), s1 = s0, s2 = s0, s3 = s0;
+        V s0 = simd::splat_as<V>(T(0)), s1 = s0, s2 = s0, s3 = s0;
         for (std::int64_t p = 0; p < kv; p += w) {
-            const simd::batch<T> xv = simd::load(x + p);
-            s0 = simd::fma(simd::load(r0 + p), xv, s0);
-            s1 = simd::fma(simd::load(r1 + p), xv, s1);
-            s2 = simd::fma(simd::load(r2 + p), xv, s2);
-            s3 = simd::fma(simd::load(r3 + p), xv, s3);
+            const V xv = simd::load_as<V>(x + p);
+            s0 = simd::fma_as(simd::load_as<V>(r0 + p), xv, s0);
+            s1 = simd::fma_as(simd::load_as<V>(r1 + p), xv, s1);
+            s2 = simd::fma_as(simd::load_as<V>(r2 + p), xv, s2);
+            s3 = simd::fma_as(simd::load_as<V>(r3 + p), xv, s3);
         }
-        T t0 = simd::hsum(s0), t1 = simd::hsum(s1), t2 = simd::hsum(s2), t3 = simd::hsum(s3);
+        T t0 = simd::hsum_as(s0), t1 = simd::hsum_as(s1), t2 = simd::hsum_as(s2), t3 = simd::hsum_as(s3);
         for (std::int64_t p = kv; p < k; ++p) {
             t0 += r0[p] * x[p];
             t1 += r1[p] * x[p];
@@ -138,37 +140,81 @@ void gemv_rows(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_rs, co
     }
     for (; i < m; ++i) {
         const T* r0 = a + i * a_rs;
-        simd::batch<T> s0 = simd::splat(T(0)), s1 = s0;
+        V s0 = simd::splat_as<V>(T(0)), s1 = s0;
         std::int64_t p = 0;
         for (; p + 2 * w <= k; p += 2 * w) {
-            s0 = simd::fma(simd::load(r0 + p), simd::load(x + p), s0);
-            s1 = simd::fma(simd::load(r0 + p + w), simd::load(x + p + w), s1);
+            s0 = simd::fma_as(simd::load_as<V>(r0 + p), simd::load_as<V>(x + p), s0);
+            s1 = simd::fma_as(simd::load_as<V>(r0 + p + w), simd::load_as<V>(x + p + w), s1);
         }
-        for (; p < kv; p += w) s0 = simd::fma(simd::load(r0 + p), simd::load(x + p), s0);
-        T t = simd::hsum(s0 + s1);
+        for (; p < kv; p += w) s0 = simd::fma_as(simd::load_as<V>(r0 + p), simd::load_as<V>(x + p), s0);
+        T t = simd::hsum_as(s0 + s1);
         for (; p < k; ++p) t += r0[p] * x[p];
         y[i * y_s] = t;
     }
 }
 
-/// Columns of A read per block by gemv_columns: the block (at most 16 KiB) stays in L1 while
-/// every strip of y passes over it.
-template <class T>
-std::int64_t gemv_block_columns(std::int64_t m) {
-    return std::max<std::int64_t>(1, std::int64_t{16384} / (m * static_cast<std::int64_t>(sizeof(T))));
+/// gemv_columns with y held in registers (w <= m <= V w, V <= 4, or 8 with AVX-512's 32 registers:
+/// V batches, the last one ending at row m
+/// and overlapping the one before when m is not a multiple of w). A is read in memory order, U
+/// columns in flight with an accumulator each, so that no FMA waits for the one before it:
+/// with a single chain of FMAs, a 1000 x 10 Aᵀ g took 1.6 µs, four cycles of latency per column.
+/// Element i sums the products of columns p = u (mod U) in order, then the U partial sums.
+template <class T, int V, class B = simd::batch<T>>
+void gemv_columns_in_registers(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_cs, const T* x,
+                               std::int64_t x_s, T* y) {
+    constexpr std::int64_t w = simd::lanes<B>;
+    constexpr int U = V <= 2 ? 4 : 2;
+    std::int64_t off[V];
+    for (int v = 0; v < V; ++v) off[v] = v * w;
+    off[V - 1] = m - w;
+    B acc[U][V];
+    for (int u = 0; u < U; ++u)
+        for (int v = 0; v < V; ++v) acc[u][v] = simd::splat_as<B>(T(0));
+    std::int64_t p = 0;
+    for (; p + U <= k; p += U)
+        for (int u = 0; u < U; ++u) {
+            const T* col = a + (p + u) * a_cs;
+            const B xv = simd::splat_as<B>(x[(p + u) * x_s]);
+            for (int v = 0; v < V; ++v) acc[u][v] = simd::fma_as(simd::load_as<B>(col + off[v]), xv, acc[u][v]);
+        }
+    for (int u = 0; p < k; ++p, ++u) {
+        const T* col = a + p * a_cs;
+        const B xv = simd::splat_as<B>(x[p * x_s]);
+        for (int v = 0; v < V; ++v) acc[u][v] = simd::fma_as(simd::load_as<B>(col + off[v]), xv, acc[u][v]);
+    }
+    for (int v = 0; v < V; ++v) {
+        B s = acc[0][v];
+        for (int u = 1; u < U; ++u) s = s + acc[u][v];
+        if (v < V - 1 || off[v] == v * w) {
+            simd::store_as(y + off[v], s);
+        } else {  // the overlapping last batch: only its rows past the batch before
+            alignas(64) T buf[w];
+            s.store_aligned(buf);
+            for (std::int64_t i = v * w; i < m; ++i) y[i] = buf[i - off[v]];
+        }
+    }
 }
 
+/// Rows of y per block of gemv_columns' streaming path: 8 KiB of y stay in L1 while A streams past.
+template <class T>
+inline constexpr std::int64_t gemv_y_block = 8192 / static_cast<std::int64_t>(sizeof(T));
+
 /// y = A x with the columns of A and y contiguous (A = Bᵀ for a row-major B: the gradient Bᵀ g of
-/// B x). A is read once, in blocks of columns that stay in L1 while the strips of y accumulate
-/// over them, and the blocks go from the last column to the first: a product that has just read
-/// B forward (B x, in the forward pass whose gradient this is) left its last rows in the caches.
-/// When even a few columns do not fit a block, each strip of y stays in registers over all of A
-/// instead. The lanes left over after the last full batch run as the last w rows of y, held apart
-/// so that the overlap is not added twice. Every element of y sums its products in one order. k > 0.
+/// B x). A is read once, in memory order (B's rows, one after the other), as Eigen and BLAS do:
+/// a short y (up to 4 batches, 8 with AVX-512; half a batch on a half-width one) stays in
+/// registers; a longer one is updated in L1-sized blocks by four columns at a time,
+/// y += a_p x_p + a_p+1 x_p+1 + a_p+2 x_p+2 + a_p+3 x_p+3, each element summing its products in
+/// column order, and its last m mod w rows are the last batch of a pass in registers. (Walking
+/// strips of y down all of A instead, as this function did before, read A with a stride of a
+/// row: 1.78x Eigen's time on 1024 x 1024 doubles.) k > 0.
 template <class T>
 void gemv_columns(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_cs, const T* x, std::int64_t x_s, T* y) {
     constexpr std::int64_t w = simd::width<T>;
-    if (m < w) {  // narrower than a batch: independent scalar sums, one column at a time
+    using half = simd::sized_batch<T, static_cast<std::size_t>(w / 2)>;
+    if constexpr (!std::is_void_v<half>) {  // narrower than a batch: on half batches
+        if (m < w && m >= w / 2) return gemv_columns_in_registers<T, 2, half>(m, k, a, a_cs, x, x_s, y);
+    }
+    if (m < w) {  // narrower still: independent scalar sums, one column at a time
         for (std::int64_t i = 0; i < m; ++i) y[i] = T(0);
         for (std::int64_t p = 0; p < k; ++p) {
             const T xv = x[p * x_s];
@@ -176,49 +222,60 @@ void gemv_columns(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_cs,
         }
         return;
     }
-    const std::int64_t block = gemv_block_columns<T>(m);
-    const std::int64_t full = m / w * w;  // rows of y in full batches
-    const bool blocked = block >= 4;
-    alignas(64) T tail[w] = {};           // y[m - w, m) when m is not a multiple of w
-    const auto sweep = [&](std::int64_t p_end, std::int64_t p_begin, bool accumulate) {
-        std::int64_t i = 0;
-        for (; i + 4 * w <= full; i += 4 * w) {
-            simd::batch<T> s0 = simd::splat(T(0)), s1 = s0, s2 = s0, s3 = s0;
-            if (accumulate) {
-                s0 = simd::load(y + i), s1 = simd::load(y + i + w);
-                s2 = simd::load(y + i + 2 * w), s3 = simd::load(y + i + 3 * w);
-            }
-            for (std::int64_t p = p_begin; p < p_end; ++p) {
-                const T* col = a + p * a_cs + i;
-                const simd::batch<T> xv = simd::splat(x[p * x_s]);
-                s0 = simd::fma(simd::load(col), xv, s0);
-                s1 = simd::fma(simd::load(col + w), xv, s1);
-                s2 = simd::fma(simd::load(col + 2 * w), xv, s2);
-                s3 = simd::fma(simd::load(col + 3 * w), xv, s3);
-            }
-            simd::store(y + i, s0);
-            simd::store(y + i + w, s1);
-            simd::store(y + i + 2 * w, s2);
-            simd::store(y + i + 3 * w, s3);
+    // y in registers: V = ceil(m / w) batches, at most 4 (8 with AVX-512's 32 registers)
+    constexpr int max_v = sizeof(simd::batch<T>) == 64 ? 8 : 4;
+    const std::int64_t v = (m + w - 1) / w;
+    if (v <= max_v) {
+        switch (v) {
+            case 1: return gemv_columns_in_registers<T, 1>(m, k, a, a_cs, x, x_s, y);
+            case 2: return gemv_columns_in_registers<T, 2>(m, k, a, a_cs, x, x_s, y);
+            case 3: return gemv_columns_in_registers<T, 3>(m, k, a, a_cs, x, x_s, y);
+            case 4: return gemv_columns_in_registers<T, 4>(m, k, a, a_cs, x, x_s, y);
+            default:
+                if constexpr (max_v == 8) {
+                    switch (v) {
+                        case 5: return gemv_columns_in_registers<T, 5>(m, k, a, a_cs, x, x_s, y);
+                        case 6: return gemv_columns_in_registers<T, 6>(m, k, a, a_cs, x, x_s, y);
+                        case 7: return gemv_columns_in_registers<T, 7>(m, k, a, a_cs, x, x_s, y);
+                        default: return gemv_columns_in_registers<T, 8>(m, k, a, a_cs, x, x_s, y);
+                    }
+                }
         }
-        for (; i < full; i += w) {
-            simd::batch<T> s0 = accumulate ? simd::load(y + i) : simd::splat(T(0));
-            for (std::int64_t p = p_begin; p < p_end; ++p) s0 = simd::fma(simd::load(a + p * a_cs + i), simd::splat(x[p * x_s]), s0);
-            simd::store(y + i, s0);
-        }
-        if (full < m) {
-            simd::batch<T> s0 = accumulate ? simd::load_aligned(tail) : simd::splat(T(0));
-            for (std::int64_t p = p_begin; p < p_end; ++p) s0 = simd::fma(simd::load(a + p * a_cs + m - w), simd::splat(x[p * x_s]), s0);
-            simd::store_aligned(tail, s0);
-        }
-    };
-    if (!blocked) {
-        sweep(k, 0, false);
-    } else {
-        for (std::int64_t p_end = k; p_end > 0; p_end -= block)
-            sweep(p_end, std::max<std::int64_t>(0, p_end - block), p_end != k);
     }
-    for (std::int64_t i = full; i < m; ++i) y[i] = tail[i - (m - w)];
+    constexpr int G = 4;  // eight measured the same
+    const std::int64_t full = m / w * w;
+    for (std::int64_t i0 = 0; i0 < full; i0 += gemv_y_block<T>) {
+        const std::int64_t i1 = std::min(full, i0 + gemv_y_block<T>);
+        // Columns p..p+G-1 into rows [i0, i1); the first group writes y, the others add to it.
+        const auto group = [&]<int N, bool First>(std::int64_t p) {
+            const T* col[N];
+            simd::batch<T> xv[N];
+            for (int j = 0; j < N; ++j) {
+                col[j] = a + (p + j) * a_cs;
+                xv[j] = simd::splat(x[(p + j) * x_s]);
+            }
+            for (std::int64_t i = i0; i < i1; i += w) {
+                simd::batch<T> t = First ? simd::load(col[0] + i) * xv[0] : simd::fma(simd::load(col[0] + i), xv[0], simd::load(y + i));
+                for (int j = 1; j < N; ++j) t = simd::fma(simd::load(col[j] + i), xv[j], t);
+                simd::store(y + i, t);
+            }
+        };
+        std::int64_t p = 0;
+        if (k >= G) {
+            group.template operator()<G, true>(0);
+            p = G;
+        } else {
+            group.template operator()<1, true>(0);
+            p = 1;
+        }
+        for (; p + G <= k; p += G) group.template operator()<G, false>(p);
+        for (; p < k; ++p) group.template operator()<1, false>(p);
+    }
+    if (full < m) {  // the last m - full rows: the last w rows of A in registers, the overlap dropped
+        alignas(64) T last[w];
+        gemv_columns_in_registers<T, 1>(w, k, a + (m - w), a_cs, x, x_s, last);
+        for (std::int64_t i = full; i < m; ++i) y[i] = last[i - (m - w)];
+    }
 }
 
 /// Sum of x[i] * y[i] over contiguous x and y: four accumulators hide the latency of the FMA.
@@ -261,6 +318,9 @@ void gemv(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_rs, std::in
                 for (std::int64_t p = 0; p < k; ++p) staged[p] = x[p * x_s];
                 x = staged;
             }
+            using half = simd::sized_batch<T, static_cast<std::size_t>(simd::width<T> / 2)>;
+            if constexpr (!std::is_void_v<half>)
+                if (k < simd::width<T> && k >= simd::lanes<half>) return gemv_rows<T, half>(m, k, a, a_rs, x, y, y_s);
             return gemv_rows(m, k, a, a_rs, x, y, y_s);
         }
         if (k > 0 && a_rs == 1) {
