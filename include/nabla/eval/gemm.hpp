@@ -204,7 +204,7 @@ inline constexpr std::int64_t gemv_y_block = 8192 / static_cast<std::int64_t>(si
 /// a short y (up to 4 batches, 8 with AVX-512; half a batch on a half-width one) stays in
 /// registers; a longer one is updated in L1-sized blocks by four columns at a time,
 /// y += a_p x_p + a_p+1 x_p+1 + a_p+2 x_p+2 + a_p+3 x_p+3, each element summing its products in
-/// column order, and its last m mod w rows are the last batch of a pass in registers. (Walking
+/// column order (its last m mod w rows too: they ride along as a batch ending at row m). (Walking
 /// strips of y down all of A instead, as this function did before, read A with a stride of a
 /// row: 1.78x Eigen's time on 1024 x 1024 doubles.) k > 0.
 template <class T>
@@ -244,9 +244,11 @@ void gemv_columns(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_cs,
     }
     constexpr int G = 4;  // eight measured the same
     const std::int64_t full = m / w * w;
+    simd::batch<T> tail{};  // rows [m - w, m): the last m - full rows of y, kept apart
     for (std::int64_t i0 = 0; i0 < full; i0 += gemv_y_block<T>) {
         const std::int64_t i1 = std::min(full, i0 + gemv_y_block<T>);
-        // Columns p..p+G-1 into rows [i0, i1); the first group writes y, the others add to it.
+        const bool last = i1 == full && full < m;
+        // Columns p..p+N-1 into rows [i0, i1); the first group writes y, the others add to it.
         const auto group = [&]<int N, bool First>(std::int64_t p) {
             const T* col[N];
             simd::batch<T> xv[N];
@@ -258,6 +260,10 @@ void gemv_columns(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_cs,
                 simd::batch<T> t = First ? simd::load(col[0] + i) * xv[0] : simd::fma(simd::load(col[0] + i), xv[0], simd::load(y + i));
                 for (int j = 1; j < N; ++j) t = simd::fma(simd::load(col[j] + i), xv[j], t);
                 simd::store(y + i, t);
+            }
+            if (last) {
+                tail = First ? simd::load(col[0] + m - w) * xv[0] : simd::fma(simd::load(col[0] + m - w), xv[0], tail);
+                for (int j = 1; j < N; ++j) tail = simd::fma(simd::load(col[j] + m - w), xv[j], tail);
             }
         };
         std::int64_t p = 0;
@@ -271,10 +277,10 @@ void gemv_columns(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_cs,
         for (; p + G <= k; p += G) group.template operator()<G, false>(p);
         for (; p < k; ++p) group.template operator()<1, false>(p);
     }
-    if (full < m) {  // the last m - full rows: the last w rows of A in registers, the overlap dropped
-        alignas(64) T last[w];
-        gemv_columns_in_registers<T, 1>(w, k, a + (m - w), a_cs, x, x_s, last);
-        for (std::int64_t i = full; i < m; ++i) y[i] = last[i - (m - w)];
+    if (full < m) {
+        alignas(64) T buf[w];
+        simd::store_aligned(buf, tail);
+        for (std::int64_t i = full; i < m; ++i) y[i] = buf[i - (m - w)];
     }
 }
 
