@@ -747,3 +747,28 @@ TEST_CASE("every reduction has a member form, and multi-dim amax/amin default ke
     CHECK(multi_dim_amax_members<nb::tensor<float>>);
     CHECK(multi_dim_amax_free_default<nb::tensor<float>>);
 }
+
+TEST_CASE("rows reduced two at a time give each row's own sum, bit for bit") {
+    // A matrix reduced along its rows runs two rows per pass (eval/reduce.hpp); every row must
+    // still be summed exactly as alone: A.sum(1)[i] == A[i].sum(), across SIMD tails, the
+    // 2048-element blocks, odd row counts, and broadcast operands.
+    const i64 w = nb::simd::width<float>;
+    for (i64 rows : {1, 2, 3, 5, 8})
+        for (i64 cols : {i64{1}, w - 1, w, 4 * w + 1, i64{2048 + 3}}) {
+            CAPTURE(rows);
+            CAPTURE(cols);
+            nb::manual_seed(static_cast<std::uint64_t>(rows * 10000 + cols));
+            const nb::tensor<float> a = nb::rand<float>({rows, cols}) - 0.5f, v = nb::rand<float>({cols});
+            const nb::tensor<float> s = a.sum(1), m = nb::amax(a * v, 1), t = (a * v + 1).sum(1, true);
+            REQUIRE(t.shape() == nb::shape{rows, 1});
+            for (i64 i = 0; i < rows; ++i) {
+                const nb::tensor<float> row = a[i];
+                CHECK(s[i].item() == row.sum().item());
+                CHECK(m[i].item() == nb::amax(row * v).item());
+                CHECK(t[i][0].item() == (row * v + 1).sum().item());
+                double ref = 0;
+                for (i64 j = 0; j < cols; ++j) ref += static_cast<double>(row[j].item());
+                CHECK(std::fabs(s[i].item() - ref) <= 1e-5 * (1 + std::fabs(ref)) + 1e-6 * static_cast<double>(cols));
+            }
+        }
+}

@@ -54,6 +54,47 @@ NABLA_INLINE A reduce_row(const Ev& ev, std::int64_t n, const R& r) {
     return static_cast<A>(total);
 }
 
+/// Two rows at once (`ev0`'s and `ev1`'s), each summed exactly as reduce_row sums it: the loop
+/// and its per-row set-up are paid once per pair (A.sum(1) of 1024 x 1024 floats: 41.5 µs one
+/// row at a time, against 35.1 µs for a hand-written loop).
+template <access Acc, class A, class R, class Ev>
+NABLA_INLINE void reduce_row_pair(const Ev& ev0, const Ev& ev1, std::int64_t n, const R& r, A& out0, A& out1) {
+    using P = typename R::template partial_t<A>;
+    using V = simd::batch<A>;
+    constexpr std::int64_t W = simd::width<A>;
+    P total0 = R::template identity<P>(), total1 = total0;
+    for (std::int64_t b0 = 0; b0 < n; b0 += reduce_block) {
+        const std::int64_t b1 = std::min(n, b0 + reduce_block);
+        std::int64_t i = b0;
+        const V id(R::template identity<A>());
+        V a0 = id, a1 = id, a2 = id, a3 = id, c0 = id, c1 = id, c2 = id, c3 = id;
+        for (; i + 4 * W <= b1; i += 4 * W) {
+            a0 = r(a0, ev0.template load<Acc, V>(i));
+            c0 = r(c0, ev1.template load<Acc, V>(i));
+            a1 = r(a1, ev0.template load<Acc, V>(i + W));
+            c1 = r(c1, ev1.template load<Acc, V>(i + W));
+            a2 = r(a2, ev0.template load<Acc, V>(i + 2 * W));
+            c2 = r(c2, ev1.template load<Acc, V>(i + 2 * W));
+            a3 = r(a3, ev0.template load<Acc, V>(i + 3 * W));
+            c3 = r(c3, ev1.template load<Acc, V>(i + 3 * W));
+        }
+        for (; i + W <= b1; i += W) {
+            a0 = r(a0, ev0.template load<Acc, V>(i));
+            c0 = r(c0, ev1.template load<Acc, V>(i));
+        }
+        A part0 = static_cast<A>(R::horizontal(r(r(a0, a1), r(a2, a3))));
+        A part1 = static_cast<A>(R::horizontal(r(r(c0, c1), r(c2, c3))));
+        for (; i < b1; ++i) {
+            part0 = r(part0, static_cast<A>(ev0.template get<Acc>(i)));
+            part1 = r(part1, static_cast<A>(ev1.template get<Acc>(i)));
+        }
+        total0 = r(total0, static_cast<P>(part0));
+        total1 = r(total1, static_cast<P>(part1));
+    }
+    out0 = r(out0, static_cast<A>(total0));
+    out1 = r(out1, static_cast<A>(total1));
+}
+
 /// Combines row `ev` element-wise into `out[0..n)` (stride `step`).
 template <access Acc, bool Simd, class A, class R, class Ev>
 NABLA_INLINE void reduce_vertical(A* out, std::int64_t step, const Ev& ev, std::int64_t n, const R& r) {
@@ -144,6 +185,27 @@ void reduce(const target<A>& out, const E& e, const R& r) {
 
     auto rows = [&]<access Acc, bool S>() {
         std::int64_t idx[NABLA_MAX_RANK] = {};
+        if constexpr (S && Acc != access::strided) {
+            if (out_step == 0 && outer == 1) {  // a matrix reduced along its rows: two at a time
+                evaluator<E> ev1 = ev;
+                const std::int64_t rows_n = p.size[0], o_step = p.stride[0][0];
+                std::int64_t i = 0;
+                for (; i + 2 <= rows_n; i += 2) {
+                    idx[0] = i;
+                    ev.set_row(idx, 1);
+                    idx[0] = i + 1;
+                    ev1.set_row(idx, 1);
+                    reduce_row_pair<Acc>(ev, ev1, inner_n, r, out.data[i * o_step], out.data[(i + 1) * o_step]);
+                }
+                if (i < rows_n) {
+                    idx[0] = i;
+                    ev.set_row(idx, 1);
+                    A* o = out.data + i * o_step;
+                    *o = r(*o, reduce_row<Acc, S, A>(ev, inner_n, r));
+                }
+                return;
+            }
+        }
         for (;;) {
             std::int64_t off = 0;
             for (int d = 0; d < outer; ++d) off += idx[d] * p.stride[0][d];
