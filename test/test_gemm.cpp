@@ -387,6 +387,21 @@ TEST_CASE_TEMPLATE("dot: edge sizes, contiguous and strided", T, float, double, 
             }
 }
 
+// Rows i of y (stride ys) that are not close to sum_p at(i, p) * x(p), summed in long double.
+template <class T, class At>
+int64_t gemv_mismatches(int64_t m, int64_t k, At at, const matrix<T>& x, const T* y, int64_t ys) {
+    int64_t bad = 0;
+    for (int64_t i = 0; i < m; ++i) {
+        long double ref = 0, mag = 0;
+        for (int64_t p = 0; p < k; ++p) {
+            ref += static_cast<long double>(at(i, p)) * x(p, 0);
+            mag += std::fabs(static_cast<long double>(at(i, p)) * x(p, 0));
+        }
+        if (!close(y[i * ys], ref, mag, k)) ++bad;
+    }
+    return bad;
+}
+
 TEST_CASE_TEMPLATE("gemv: a transposed matrix read in memory order (mv's gradient)", T, float, double) {
     // y = Aᵀ g for a row-major A: the columns of the product's matrix are A's rows. y stays in
     // registers up to 4 batches (8 with AVX-512; half a batch on a half-width one), else it is
@@ -407,16 +422,7 @@ TEST_CASE_TEMPLATE("gemv: a transposed matrix read in memory order (mv's gradien
                 fill_random(g, rng);
                 std::vector<T> yv(static_cast<std::size_t>(m * ys), gap_value<T>());
                 nabla::eval::gemv<T>(m, k, rows.data(), 1, rows.rs, g.data(), 1, yv.data(), ys);
-                int64_t bad = 0;
-                for (int64_t i = 0; i < m; ++i) {
-                    long double ref = 0, mag = 0;
-                    for (int64_t p = 0; p < k; ++p) {
-                        ref += static_cast<long double>(rows(p, i)) * g(p, 0);
-                        mag += std::fabs(static_cast<long double>(rows(p, i)) * g(p, 0));
-                    }
-                    if (!close(yv[static_cast<std::size_t>(i * ys)], ref, mag, k)) ++bad;
-                }
-                CHECK(bad == 0);
+                CHECK(gemv_mismatches<T>(m, k, [&](int64_t i, int64_t p) { return rows(p, i); }, g, yv.data(), ys) == 0);
                 for (std::size_t i = 0; i < yv.size(); ++i)
                     if (ys > 1 && i % static_cast<std::size_t>(ys) != 0) CHECK(std::isnan(yv[i]));
             }
@@ -436,16 +442,7 @@ TEST_CASE_TEMPLATE("gemv: rows shorter than a batch run on a half-width one", T,
             fill_random(x, rng);
             std::vector<T> yv(static_cast<std::size_t>(m));
             nabla::eval::gemv<T>(m, k, a.data(), a.rs, 1, x.data(), 1, yv.data(), 1);
-            int64_t bad = 0;
-            for (int64_t i = 0; i < m; ++i) {
-                long double ref = 0, mag = 0;
-                for (int64_t p = 0; p < k; ++p) {
-                    ref += static_cast<long double>(a(i, p)) * x(p, 0);
-                    mag += std::fabs(static_cast<long double>(a(i, p)) * x(p, 0));
-                }
-                if (!close(yv[static_cast<std::size_t>(i)], ref, mag, k)) ++bad;
-            }
-            CHECK(bad == 0);
+            CHECK(gemv_mismatches<T>(m, k, [&](int64_t i, int64_t p) { return a(i, p); }, x, yv.data(), 1) == 0);
         }
 }
 
