@@ -74,7 +74,7 @@ public:
 #endif
         return ::operator new(bytes);
     }
-    static void deallocate(void* p, std::size_t bytes) noexcept {
+    static void deallocate(void* p, [[maybe_unused]] std::size_t bytes) noexcept {
 #if !NABLA_SANITIZE_ADDRESS
         const std::size_t c = (bytes - 1) / granule;
         state& t = tl_;
