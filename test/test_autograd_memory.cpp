@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 #include <nabla/nabla.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -213,4 +214,44 @@ TEST_CASE("autograd memory: graphs crossing threads go back to the arena that ma
     CHECK(arena->chunks() == chunks);
     nb::tensor<double> probe = w * 2.0;  // the next allocation reclaims the returned blocks
     CHECK(arena->live_blocks() == live + 2);
+}
+
+TEST_CASE("autograd memory: a tensor's autograd slot is counted exactly across threads, and freed once") {
+    // The slot is counted like storage (biased towards the thread that made it): copies made on
+    // other threads count atomically, and copies the owner made but a worker drops go back to the
+    // owner. Three workers copy and drop a leaf's handles while the owner copies more for them.
+    auto w = nb::full<float>({4}, 1.f, nb::requires_grad);
+    std::vector<nb::tensor<float>> handed(3000, w);  // counted here, dropped by the workers
+    REQUIRE(w.autograd().use_count() == 3001);
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < 3; ++t)
+        workers.emplace_back([&, t] {
+            for (int i = t; i < 3000; i += 3) {
+                nb::tensor<float> mine = std::move(handed[static_cast<std::size_t>(i)]);
+                nb::tensor<float> again = mine;  // counted by this thread
+                if (!again.requires_grad() || again.autograd().get() != w.autograd().get()) ++wrong;
+            }
+        });
+    for (int i = 0; i < 20000; ++i) {
+        nb::tensor<float> c = w;  // the owner's own copies, meanwhile
+        if (!c.requires_grad()) ++wrong;
+    }
+    for (auto& t : workers) t.join();
+    CHECK(wrong == 0);
+    nb::detail::owner_registry::collect();  // the references the workers sent back
+    CHECK(w.autograd().use_count() == 1);
+    CHECK(w.requires_grad());
+
+    // A recorded result's slot lives in the arena of the thread that recorded it; dropped on
+    // another thread after that one exited, it is freed there (ASan checks the once).
+    nb::tensor<float> y;
+    std::thread([&] { y = (w * 3.f).sum(); }).join();
+    nb::tensor<float> y2 = y;
+    CHECK(y.autograd().use_count() == 2);
+    CHECK(y.grad_fn_name() == "SumBackward0");
+    y2.backward();
+    CHECK(nb::equal(w.grad(), nb::full<float>({4}, 3.f)));
+    y = nb::tensor<float>();
+    CHECK(y2.autograd().use_count() == 1);
 }

@@ -20,7 +20,7 @@ tensor<T> with_grad(tensor<T> t, bool on) {
         static_assert(floating_element<T> || !std::is_same_v<T, T>,
                       "nabla: only floating point tensors can require gradients (as in PyTorch); use float or double");
         if constexpr (floating_element<T>) {
-            if (!t.autograd()) t.autograd() = std::make_shared<autograd_meta>();
+            if (!t.autograd()) t.autograd() = make_meta();
             t.autograd()->requires_grad = true;
         }
     }

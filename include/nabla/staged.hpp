@@ -66,8 +66,8 @@ struct staged_base : expr_methods<D> {
     const nabla::storage& storage() const noexcept { return value_.storage(); }
     bool defined() const noexcept { return value_.defined(); }
     bool requires_grad() const noexcept { return false; }
-    const std::shared_ptr<detail::autograd_meta>& autograd() const noexcept {
-        static const std::shared_ptr<detail::autograd_meta> none;
+    const detail::meta_ref& autograd() const noexcept {
+        static const detail::meta_ref none;
         return none;
     }
 

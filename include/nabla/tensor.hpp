@@ -293,7 +293,7 @@ public:
     tensor& requires_grad_(bool on = true) {
         static_assert(floating_element<Elem>,
                       "nabla: only floating point tensors can require gradients (as in PyTorch); convert with .to<float>() first");
-        if (!meta_) meta_ = std::make_shared<detail::autograd_meta>();
+        if (!meta_) meta_ = detail::make_meta();
         meta_->requires_grad = on;
         return *this;
     }
@@ -304,8 +304,8 @@ public:
     }
     /// The name of the node that produced this tensor ("" for leaves and untracked tensors).
     std::string_view grad_fn_name() const noexcept { return meta_ ? meta_->grad_fn_name : std::string_view{}; }
-    const std::shared_ptr<detail::autograd_meta>& autograd() const noexcept { return meta_; }
-    std::shared_ptr<detail::autograd_meta>& autograd() noexcept { return meta_; }
+    const detail::meta_ref& autograd() const noexcept { return meta_; }
+    detail::meta_ref& autograd() noexcept { return meta_; }
 
     /// True for tensors created by the user (not by a recorded operation).
     bool is_leaf() const noexcept { return !meta_ || !meta_->grad_fn; }
@@ -544,12 +544,7 @@ private:
 
     template <element U> friend class tensor;
 
-    // The autograd slot first: GCC copies and moves a shared_ptr as one 16-byte load and store.
-    // Behind the layout pointer, a move's 16-byte load would span the layout pointer and the
-    // slot's first half, written by two separate stores when the handle was just copied (into a
-    // node that is then moved into the next one); such a load cannot be forwarded from the
-    // stores and waits for them, ~30 % of a 16-element `a.copy_(b + s * c)`.
-    std::shared_ptr<detail::autograd_meta> meta_;
+    detail::meta_ref meta_;      // the autograd slot: null unless the tensor requires grad or was recorded
     detail::layout_ref layout_;  // storage, shape, strides, offset: shared by copies, never changed
 };
 

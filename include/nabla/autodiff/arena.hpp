@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "../core/autograd.hpp"
 #include "../core/storage.hpp"
 
 namespace nabla::autodiff {
@@ -179,7 +180,23 @@ struct tape_allocator {
     }
 };
 
-/// Makes a tape object (node, autograd slot, pending gradient) in this thread's arena.
+/// A recorded tensor's autograd slot, in this thread's arena (handed back to it when the slot's
+/// last handle goes, on whichever thread).
+inline nabla::detail::meta_ref make_meta_on_tape() {
+    using nabla::detail::autograd_meta;
+    tape_arena* const a = tape_arena::local();
+    void* const p = tape_arena::allocate(a, sizeof(autograd_meta));
+    auto* const m = ::new (p) autograd_meta;  // noexcept
+    m->home = a;
+    m->free = [](autograd_meta* s) noexcept {
+        auto* const home = static_cast<tape_arena*>(s->home);
+        s->~autograd_meta();
+        tape_arena::deallocate(home, s, sizeof(autograd_meta));
+    };
+    return nabla::detail::meta_ref(m);
+}
+
+/// Makes a tape object (node, pending gradient) in this thread's arena.
 template <class T, class... A>
 std::shared_ptr<T> make_on_tape(A&&... args) {
     static_assert(alignof(T) <= tape_arena::granule, "a tape object must not need more than 64-byte alignment");

@@ -214,7 +214,7 @@ struct view_node final : nabla::detail::autograd_node {
 template <class T>
 void mark_output(tensor<T>& out, std::shared_ptr<nabla::detail::autograd_node> node, std::string_view name) {
     node->sequence = nabla::detail::next_sequence();
-    auto meta = make_on_tape<nabla::detail::autograd_meta>();
+    auto meta = make_meta_on_tape();
     meta->requires_grad = true;
     meta->grad_fn = std::move(node);
     meta->grad_fn_name = name;

@@ -37,12 +37,16 @@
 #define NABLA_RESTRICT __restrict__
 #define NABLA_LIKELY(x) __builtin_expect(!!(x), 1)
 #define NABLA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/// The value of `x` (a pointer or integer), loaded into a general register on its own: not merged
+/// with its neighbours into one vector load (see counted_ref in refcount.hpp).
+#define NABLA_SCALAR_LOAD(x) ([](auto v) noexcept { __asm__("" : "+r"(v)); return v; }(x))
 #else
 #define NABLA_INLINE inline
 #define NABLA_NOINLINE
 #define NABLA_RESTRICT
 #define NABLA_LIKELY(x) (x)
 #define NABLA_UNLIKELY(x) (x)
+#define NABLA_SCALAR_LOAD(x) (x)
 #endif
 
 /// xsimd 8.1's AVX-512BW kernels (integer select, used inside its float log and pow) do not
