@@ -405,8 +405,9 @@ int64_t gemv_mismatches(int64_t m, int64_t k, At at, const matrix<T>& x, const T
 TEST_CASE_TEMPLATE("gemv: a transposed matrix read in memory order (mv's gradient)", T, float, double) {
     // y = Aᵀ g for a row-major A: the columns of the product's matrix are A's rows. y stays in
     // registers up to 4 batches (8 with AVX-512; half a batch on a half-width one), else it is
-    // updated in blocks of gemv_y_block rows, four columns at a time, its last m mod w rows in
-    // registers: every boundary of those paths, and every count of columns left over.
+    // updated in blocks of gemv_y_block rows, four columns at a time, its last m mod w rows riding
+    // along as one batch that ends at row m: every boundary of those paths, and every count of
+    // columns left over.
     std::mt19937_64 rng(9);
     const int64_t w = nabla::simd::width<T>, yb = nabla::eval::gemm_detail::gemv_y_block<T>;
     for (int64_t m : {int64_t{1}, w / 2 - 1, w / 2, w - 1, w, w + 1, 2 * w, 2 * w + 1, 3 * w + 3, 4 * w, 4 * w + 1,
