@@ -155,9 +155,9 @@ void gemv_rows(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_rs, co
 
 /// gemv_columns with y held in registers (w <= m <= V w, V <= 4, or 8 with AVX-512's 32 registers:
 /// V batches, the last one ending at row m and overlapping the one before when m is not a
-/// multiple of w). A is read in memory order, U
-/// columns in flight with an accumulator each, so that no FMA waits for the one before it:
-/// with a single chain of FMAs, a 1000 x 10 Aᵀ g took 1.6 µs, four cycles of latency per column.
+/// multiple of w). A is read in memory order, U columns in flight with an accumulator each, so
+/// that no FMA waits for the one before it: with a single chain of FMAs, a 1000 x 10 Aᵀ g took
+/// 1.6 µs, four cycles of latency per column.
 /// Element i sums the products of columns p = u (mod U) in order, then the U partial sums.
 template <class T, int V, class B = simd::batch<T>>
 void gemv_columns_in_registers(std::int64_t m, std::int64_t k, const T* a, std::int64_t a_cs, const T* x,
