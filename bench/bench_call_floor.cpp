@@ -1,0 +1,245 @@
+// What the fixed cost of one small element-wise call is made of: the triad `a.copy_(b + s * c)` at
+// n = 16, taken apart, beside Eigen and xtensor and beside a minimal model of any library that
+// keeps issue 3's contract (nodes hold their tensors by value, shapes checked when the expression
+// is built, overlap with the destination checked before the write).
+//
+//   eigen / xtensor / nabla   the whole call, as in bench_elementwise;
+//   nabla_build               the expression built and dropped, not evaluated;
+//   nabla_eval                a kept expression evaluated (copy_ of an expression built once);
+//   chain_build / chain_eval  the same split for exp(b) * c + sin(b) - c / 2;
+//   handles                   only the two handle copies and drops a node holding b and c makes;
+//   model<count>              the minimal model: a handle is one pointer to {count, data, n}; the
+//                             node holds two handles, a scalar and its extent; the call checks the
+//                             extents and the overlap, runs the loop, drops the node. Three counts:
+//                               plain  - not thread-safe: a lower bound no shareable tensor meets;
+//                               biased - nabla's (plain on the owning thread, atomic elsewhere);
+//                               atomic - std::atomic, as std::shared_ptr and LibTorch count.
+//
+// Build by hand: g++ -std=c++20 -O3 -march=native -DNDEBUG -I include -I/usr/include/eigen3
+//   bench/bench_call_floor.cpp -o bench_call_floor -lbenchmark -lpthread
+
+#include <benchmark/benchmark.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <tuple>
+
+#include <nabla/nabla.hpp>
+
+#if defined(NABLA_BENCH_HAVE_EIGEN) ? NABLA_BENCH_HAVE_EIGEN : __has_include(<Eigen/Core>)
+#define CF_EIGEN 1
+#include <Eigen/Core>
+#else
+#define CF_EIGEN 0
+#endif
+#if defined(NABLA_BENCH_HAVE_XTENSOR) ? NABLA_BENCH_HAVE_XTENSOR : __has_include(<xtensor/xtensor.hpp>)
+#define CF_XTENSOR 1
+#ifndef XTENSOR_USE_XSIMD
+#define XTENSOR_USE_XSIMD
+#endif
+#include <xtensor/xnoalias.hpp>
+#include <xtensor/xtensor.hpp>
+#else
+#define CF_XTENSOR 0
+#endif
+
+namespace nb = nabla;
+
+namespace {
+
+constexpr std::int64_t n = 16;
+
+/// 0.75, hidden from the optimiser (a volatile read; see opaque_s in bench_elementwise.cpp).
+float opaque_s() {
+    volatile float v = 0.75f;
+    return v;
+}
+
+nb::tensor<float> filled(float v) {
+    auto t = nb::empty<float>({n});
+    t.fill_(v);
+    return t;
+}
+
+/// Stops the row unless every element of `a` is `want`.
+void check(benchmark::State& state, const float* a, float want) {
+    for (std::int64_t i = 0; i < n; ++i)
+        if (a[i] != want) {
+            state.SkipWithError("wrong result");
+            return;
+        }
+}
+
+#if CF_EIGEN
+void eigen(benchmark::State& state) {
+    Eigen::ArrayXf a(n), b = Eigen::ArrayXf::Constant(n, 0.5f), c = Eigen::ArrayXf::Constant(n, 2.f);
+    const float s = opaque_s();
+    for (auto _ : state) {
+        a = b + s * c;
+        benchmark::ClobberMemory();
+    }
+    check(state, a.data(), 2.f);
+}
+#endif
+
+#if CF_XTENSOR
+void xtensor(benchmark::State& state) {
+    xt::xtensor<float, 1> a = xt::empty<float>({std::size_t{n}});
+    const xt::xtensor<float, 1> b = xt::ones<float>({std::size_t{n}}) * 0.5f, c = xt::ones<float>({std::size_t{n}}) * 2.f;
+    const float s = opaque_s();
+    for (auto _ : state) {
+        xt::noalias(a) = b + s * c;
+        benchmark::ClobberMemory();
+    }
+    check(state, a.data(), 2.f);
+}
+#endif
+
+void nabla_call(benchmark::State& state) {
+    const auto b = filled(0.5f), c = filled(2.f);
+    auto a = nb::empty<float>({n});
+    const float s = opaque_s();
+    for (auto _ : state) {
+        a.copy_(b + s * c);
+        benchmark::ClobberMemory();
+    }
+    check(state, a.data(), 2.f);
+}
+
+void nabla_build(benchmark::State& state) {
+    const auto b = filled(0.5f), c = filled(2.f);
+    const float s = opaque_s();
+    for (auto _ : state) {
+        auto e = b + s * c;
+        benchmark::DoNotOptimize(&e);
+        benchmark::ClobberMemory();
+    }
+}
+
+void nabla_eval(benchmark::State& state) {
+    const auto b = filled(0.5f), c = filled(2.f);
+    auto a = nb::empty<float>({n});
+    const auto e = b + opaque_s() * c;
+    for (auto _ : state) {
+        a.copy_(e);
+        benchmark::ClobberMemory();
+    }
+    check(state, a.data(), 2.f);
+}
+
+void chain_build(benchmark::State& state) {
+    const auto b = filled(0.5f), c = filled(2.f);
+    for (auto _ : state) {
+        auto e = nb::exp(b) * c + nb::sin(b) - c / 2;
+        benchmark::DoNotOptimize(&e);
+        benchmark::ClobberMemory();
+    }
+}
+
+void chain_eval(benchmark::State& state) {
+    const auto b = filled(0.5f), c = filled(2.f);
+    auto a = nb::empty<float>({n});
+    const auto e = nb::exp(b) * c + nb::sin(b) - c / 2;
+    for (auto _ : state) {
+        a.copy_(e);
+        benchmark::ClobberMemory();
+    }
+}
+
+void handles(benchmark::State& state) {
+    const auto b = filled(0.5f), c = filled(2.f);
+    for (auto _ : state) {
+        std::tuple<nb::tensor<float>, nb::tensor<float>> held(b, c);
+        benchmark::DoNotOptimize(&held);
+        benchmark::ClobberMemory();
+    }
+}
+
+// ---- the minimal model --------------------------------------------------------------------------
+
+struct plain_count {
+    std::int64_t v = 1;
+    void up() noexcept { ++v; }
+    bool down() noexcept { return --v == 0; }
+};
+struct biased_count {
+    nb::detail::biased_count c;
+    void up() noexcept { c.up(); }
+    bool down() noexcept { return c.down(nullptr, nullptr); }
+};
+struct atomic_count {
+    std::atomic<std::int64_t> v{1};
+    void up() noexcept { v.fetch_add(1, std::memory_order_relaxed); }
+    bool down() noexcept { return v.fetch_sub(1, std::memory_order_acq_rel) == 1; }
+};
+
+template <class Count>
+struct block {
+    Count refs;
+    float* data;
+    std::int64_t n;
+};
+
+template <class Count>
+struct handle {
+    block<Count>* p;
+    explicit handle(block<Count>* q) noexcept : p(q) { p->refs.up(); }
+    handle(const handle& o) noexcept : p(o.p) { p->refs.up(); }
+    handle& operator=(const handle&) = delete;
+    ~handle() {
+        if (p->refs.down()) std::abort();  // the benchmark holds one reference throughout
+    }
+};
+
+template <class Count>
+void model(benchmark::State& state) {
+    alignas(64) static float a[n], bd[n], cd[n];
+    for (std::int64_t i = 0; i < n; ++i) bd[i] = 0.5f, cd[i] = 2.f;
+    block<Count> bb{{}, bd, n}, cb{{}, cd, n};
+    block<Count>* pb = &bb;
+    block<Count>* pc = &cb;
+    float* pa = a;
+    std::int64_t na = n;
+    benchmark::DoNotOptimize(pb);
+    benchmark::DoNotOptimize(pc);
+    benchmark::DoNotOptimize(pa);
+    benchmark::DoNotOptimize(na);
+    const float s = opaque_s();
+    for (auto _ : state) {
+        if (pb->n != pc->n) std::abort();  // broadcast check, when the node is built
+        const struct {
+            handle<Count> b;
+            float s;
+            handle<Count> c;
+            std::int64_t n;
+        } e{handle<Count>(pb), s, handle<Count>(pc), pb->n};
+        if (na != e.n) std::abort();  // copy_'s shape check
+        const float *lb = e.b.p->data, *lc = e.c.p->data;
+        const bool clash = (lb < pa + na && pa < lb + na && lb != pa) || (lc < pa + na && pa < lc + na && lc != pa);
+        if (clash) std::abort();  // overlap with the destination
+        for (std::int64_t i = 0; i < na; ++i) pa[i] = lb[i] + e.s * lc[i];
+        benchmark::ClobberMemory();
+    }
+    check(state, a, 2.f);
+}
+
+}  // namespace
+
+#if CF_EIGEN
+BENCHMARK(eigen);
+#endif
+#if CF_XTENSOR
+BENCHMARK(xtensor);
+#endif
+BENCHMARK(nabla_call)->Name("nabla");
+BENCHMARK(nabla_build);
+BENCHMARK(nabla_eval);
+BENCHMARK(chain_build);
+BENCHMARK(chain_eval);
+BENCHMARK(handles);
+BENCHMARK(model<plain_count>)->Name("model_plain");
+BENCHMARK(model<biased_count>)->Name("model_biased");
+BENCHMARK(model<atomic_count>)->Name("model_atomic");
+
+BENCHMARK_MAIN();
