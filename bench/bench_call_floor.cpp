@@ -1,5 +1,5 @@
 // What the fixed cost of one small element-wise call is made of: the triad `a.copy_(b + s * c)` at
-// n = 16, taken apart, beside Eigen and xtensor and beside a minimal model of any library that
+// n = 16 (and at 2048 to 8192), taken apart, beside Eigen and xtensor and beside a minimal model of any library that
 // keeps issue 3's contract (nodes hold their tensors by value, shapes checked when the expression
 // is built, overlap with the destination checked before the write).
 //
@@ -8,6 +8,7 @@
 //   nabla_eval                a kept expression evaluated (copy_ of an expression built once);
 //   chain_build / chain_eval  the same split for exp(b) * c + sin(b) - c / 2;
 //   handles                   only the two handle copies and drops a node holding b and c makes;
+//   hand_extra_lines/n/k      GCC's plain loop after touching k other cache lines;
 //   model<count>              the minimal model: a handle is one pointer to {count, data, n}; the
 //                             node holds two handles, a scalar and its extent; the call checks the
 //                             extents and the overlap, runs the loop, drops the node. Three counts:
@@ -48,7 +49,14 @@ namespace nb = nabla;
 
 namespace {
 
-constexpr std::int64_t n = 16;
+/// Rows run at n = 16 (the fixed cost), and some at 2048, 4096 and 8192: 4096 is 3 x 16 KiB, this
+/// Xeon's whole 48 KiB L1 data cache, where every other line a call touches evicts data the next
+/// call needs; 2048 fits L1 with room to spare and 8192 runs from L2 either way.
+constexpr std::int64_t max_n = 8192;
+
+void cache_sizes(benchmark::internal::Benchmark* b) {
+    b->Arg(16)->Arg(2048)->Arg(4096)->Arg(8192);
+}
 
 /// 0.75, hidden from the optimiser (a volatile read; see opaque_s in bench_elementwise.cpp).
 float opaque_s() {
@@ -56,7 +64,7 @@ float opaque_s() {
     return v;
 }
 
-nb::tensor<float> filled(float v) {
+nb::tensor<float> filled(std::int64_t n, float v) {
     auto t = nb::empty<float>({n});
     t.fill_(v);
     return t;
@@ -64,7 +72,7 @@ nb::tensor<float> filled(float v) {
 
 /// Stops the row unless every element of `a` is `want`.
 void check(benchmark::State& state, const float* a, float want) {
-    for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t i = 0; i < state.range(0); ++i)
         if (a[i] != want) {
             state.SkipWithError("wrong result");
             return;
@@ -73,6 +81,7 @@ void check(benchmark::State& state, const float* a, float want) {
 
 #if CF_EIGEN
 void eigen(benchmark::State& state) {
+    const std::int64_t n = state.range(0);
     Eigen::ArrayXf a(n), b = Eigen::ArrayXf::Constant(n, 0.5f), c = Eigen::ArrayXf::Constant(n, 2.f);
     const float s = opaque_s();
     for (auto _ : state) {
@@ -85,8 +94,10 @@ void eigen(benchmark::State& state) {
 
 #if CF_XTENSOR
 void xtensor(benchmark::State& state) {
-    xt::xtensor<float, 1> a = xt::empty<float>({std::size_t{n}});
-    const xt::xtensor<float, 1> b = xt::ones<float>({std::size_t{n}}) * 0.5f, c = xt::ones<float>({std::size_t{n}}) * 2.f;
+    const std::int64_t n = state.range(0);
+    const auto un = static_cast<std::size_t>(n);
+    xt::xtensor<float, 1> a = xt::empty<float>({un});
+    const xt::xtensor<float, 1> b = xt::ones<float>({un}) * 0.5f, c = xt::ones<float>({un}) * 2.f;
     const float s = opaque_s();
     for (auto _ : state) {
         xt::noalias(a) = b + s * c;
@@ -97,7 +108,8 @@ void xtensor(benchmark::State& state) {
 #endif
 
 void nabla_call(benchmark::State& state) {
-    const auto b = filled(0.5f), c = filled(2.f);
+    const std::int64_t n = state.range(0);
+    const auto b = filled(n, 0.5f), c = filled(n, 2.f);
     auto a = nb::empty<float>({n});
     const float s = opaque_s();
     for (auto _ : state) {
@@ -108,7 +120,8 @@ void nabla_call(benchmark::State& state) {
 }
 
 void nabla_build(benchmark::State& state) {
-    const auto b = filled(0.5f), c = filled(2.f);
+    const std::int64_t n = state.range(0);
+    const auto b = filled(n, 0.5f), c = filled(n, 2.f);
     const float s = opaque_s();
     for (auto _ : state) {
         auto e = b + s * c;
@@ -118,7 +131,8 @@ void nabla_build(benchmark::State& state) {
 }
 
 void nabla_eval(benchmark::State& state) {
-    const auto b = filled(0.5f), c = filled(2.f);
+    const std::int64_t n = state.range(0);
+    const auto b = filled(n, 0.5f), c = filled(n, 2.f);
     auto a = nb::empty<float>({n});
     const auto e = b + opaque_s() * c;
     for (auto _ : state) {
@@ -129,7 +143,8 @@ void nabla_eval(benchmark::State& state) {
 }
 
 void chain_build(benchmark::State& state) {
-    const auto b = filled(0.5f), c = filled(2.f);
+    const std::int64_t n = state.range(0);
+    const auto b = filled(n, 0.5f), c = filled(n, 2.f);
     for (auto _ : state) {
         auto e = nb::exp(b) * c + nb::sin(b) - c / 2;
         benchmark::DoNotOptimize(&e);
@@ -138,7 +153,8 @@ void chain_build(benchmark::State& state) {
 }
 
 void chain_eval(benchmark::State& state) {
-    const auto b = filled(0.5f), c = filled(2.f);
+    const std::int64_t n = state.range(0);
+    const auto b = filled(n, 0.5f), c = filled(n, 2.f);
     auto a = nb::empty<float>({n});
     const auto e = nb::exp(b) * c + nb::sin(b) - c / 2;
     for (auto _ : state) {
@@ -148,12 +164,33 @@ void chain_eval(benchmark::State& state) {
 }
 
 void handles(benchmark::State& state) {
-    const auto b = filled(0.5f), c = filled(2.f);
+    const std::int64_t n = state.range(0);
+    const auto b = filled(n, 0.5f), c = filled(n, 2.f);
     for (auto _ : state) {
         std::tuple<nb::tensor<float>, nb::tensor<float>> held(b, c);
         benchmark::DoNotOptimize(&held);
         benchmark::ClobberMemory();
     }
+}
+
+/// GCC's auto-vectorised loop, touching `state.range(1)` other cache lines before each call (as a
+/// library's handles, layouts and stack frame are): what a line costs when the data fill L1.
+void hand_extra_lines(benchmark::State& state) {
+    const std::int64_t n = state.range(0), lines = state.range(1);
+    alignas(64) static float a[max_n], b[max_n], c[max_n];
+    alignas(64) static volatile std::int64_t other[64 * 8];
+    for (std::int64_t i = 0; i < n; ++i) b[i] = 0.5f, c[i] = 2.f;
+    float *pa = a, *pb = b, *pc = c;
+    benchmark::DoNotOptimize(pa);
+    benchmark::DoNotOptimize(pb);
+    benchmark::DoNotOptimize(pc);
+    const float s = opaque_s();
+    for (auto _ : state) {
+        for (std::int64_t k = 0; k < lines; ++k) (void)other[k * 8];
+        for (std::int64_t i = 0; i < n; ++i) pa[i] = pb[i] + s * pc[i];
+        benchmark::ClobberMemory();
+    }
+    check(state, a, 2.f);
 }
 
 // ---- the minimal model --------------------------------------------------------------------------
@@ -194,7 +231,8 @@ struct handle {
 
 template <class Count>
 void model(benchmark::State& state) {
-    alignas(64) static float a[n], bd[n], cd[n];
+    const std::int64_t n = state.range(0);
+    alignas(64) static float a[max_n], bd[max_n], cd[max_n];
     for (std::int64_t i = 0; i < n; ++i) bd[i] = 0.5f, cd[i] = 2.f;
     block<Count> bb{{}, bd, n}, cb{{}, cd, n};
     block<Count>* pb = &bb;
@@ -227,19 +265,21 @@ void model(benchmark::State& state) {
 }  // namespace
 
 #if CF_EIGEN
-BENCHMARK(eigen);
+BENCHMARK(eigen)->Apply(cache_sizes);
 #endif
 #if CF_XTENSOR
-BENCHMARK(xtensor);
+BENCHMARK(xtensor)->Arg(16)->Arg(4096);
 #endif
-BENCHMARK(nabla_call)->Name("nabla");
-BENCHMARK(nabla_build);
-BENCHMARK(nabla_eval);
-BENCHMARK(chain_build);
-BENCHMARK(chain_eval);
-BENCHMARK(handles);
-BENCHMARK(model<plain_count>)->Name("model_plain");
-BENCHMARK(model<biased_count>)->Name("model_biased");
-BENCHMARK(model<atomic_count>)->Name("model_atomic");
+BENCHMARK(nabla_call)->Name("nabla")->Apply(cache_sizes);
+BENCHMARK(nabla_build)->Arg(16);
+BENCHMARK(nabla_eval)->Arg(16)->Arg(4096);
+BENCHMARK(chain_build)->Arg(16);
+BENCHMARK(chain_eval)->Arg(16);
+BENCHMARK(handles)->Arg(16);
+BENCHMARK(hand_extra_lines)->ArgsProduct({{16, 4096}, {0, 8, 16, 32}});
+BENCHMARK(hand_extra_lines)->ArgsProduct({{2048, 8192}, {0}});
+BENCHMARK(model<plain_count>)->Name("model_plain")->Arg(16)->Arg(4096);
+BENCHMARK(model<biased_count>)->Name("model_biased")->Arg(16)->Arg(4096);
+BENCHMARK(model<atomic_count>)->Name("model_atomic")->Arg(16)->Arg(4096);
 
 BENCHMARK_MAIN();
