@@ -90,12 +90,9 @@ namespace {
 
 constexpr float s_value = 0.75f;
 
-/// `s_value`, hidden from the optimiser so that no row folds the scalar into its loop. Not
-/// `float s = s_value; benchmark::DoNotOptimize(s);`: with Google Benchmark 1.7.1 that asm takes
-/// `s` as a `"+m,r"` operand, and GCC 12.2 chose the memory form without first storing 0.75 there,
-/// so every row multiplied by whatever the stack held (NaN, or a denormal: on Intel each vector
-/// instruction that reads a denormal takes a ~150-cycle microcode assist, 10 us for a 4096-element
-/// triad). A volatile read cannot be folded and always yields 0.75.
+/// `s_value`, hidden from the optimiser by a volatile read. Not `benchmark::DoNotOptimize(s)`: its
+/// `"+m,r"` asm let GCC 12.2 skip storing 0.75, and the rows multiplied by stack garbage (on Intel,
+/// a denormal's microcode assists made a 4096-element triad take 10 us; bench/README run 13).
 float opaque_s() {
     volatile float v = s_value;
     return v;
@@ -113,8 +110,7 @@ struct inputs {
     }
 };
 
-/// Stops the row with an error unless `a` holds the triad b + s * c of `in` (checked after timing:
-/// what was timed is what was meant).
+/// Stops the row with an error unless `a` holds the triad b + s * c of `in` (checked after timing).
 void check_triad(benchmark::State& state, const float* a, const inputs& in) {
     for (std::size_t i = 0; i < in.b.size(); ++i)
         if (std::abs(a[i] - (in.b[i] + s_value * in.c[i])) > 1e-6f) {
